@@ -1,0 +1,132 @@
+// bcd predict: every label with its softmax score, highest first, for each
+// image, as transformers' pipeline("image-classification") answers.
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "cli/progress.h"
+#include "common/errors.h"
+#include "common/log.h"
+#include "data/dataset.h"
+#include "image/image.h"
+#include "model/classifier.h"
+
+namespace bcd::cli {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct PredictArgs {
+  std::string model_dir;
+  std::vector<std::string> inputs;
+  int top_k = 0;
+  int threads = 0;
+  int batch_size = 16;
+};
+
+/// Files named on the command line, and the images found (recursively, sorted)
+/// in folders named there. BUSI lesion masks inside folders are left out.
+std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs) {
+  std::vector<std::string> paths;
+  for (const auto& input : inputs) {
+    std::error_code ec;
+    if (!fs::is_directory(input, ec)) {
+      paths.push_back(input);
+      continue;
+    }
+    std::vector<std::string> found;
+    for (const auto& e : fs::recursive_directory_iterator(input)) {
+      const auto p = e.path().string();
+      if (e.is_regular_file() && has_image_extension(p) && !is_mask_file(p)) found.push_back(p);
+    }
+    std::sort(found.begin(), found.end());
+    if (found.empty()) spdlog::warn("{}: folder holds no .png, .jpg, .jpeg or .bmp image", input);
+    paths.insert(paths.end(), found.begin(), found.end());
+  }
+  return paths;
+}
+
+json scores_json(const Prediction& prediction, int k) {
+  json scores = json::array();
+  for (const auto& ls : top_k(prediction, k)) {
+    scores.push_back({{"label", ls.label}, {"score", ls.score}});
+  }
+  return scores;
+}
+
+/// Decodes one chunk; failures become error entries in `results`.
+void predict_chunk(const Classifier& classifier, const std::vector<std::string>& paths,
+                   int top_k_labels, json& results, int& n_failed) {
+  std::vector<Image> images;
+  std::vector<std::size_t> slots;
+  for (const auto& path : paths) {
+    results.push_back({{"path", path}});
+    try {
+      images.push_back(load_image(path));
+      slots.push_back(results.size() - 1);
+    } catch (const InputError& e) {
+      results.back()["error"] = e.what();
+      ++n_failed;
+    }
+  }
+  if (images.empty()) return;
+  const auto predictions = classifier.classify(images);
+  for (std::size_t i = 0; i < predictions.size(); ++i) {
+    results[slots[i]]["scores"] = scores_json(predictions[i], top_k_labels);
+  }
+}
+
+int run_predict(const PredictArgs& args) {
+  const auto paths = expand_inputs(args.inputs);
+  if (paths.empty()) throw InputError("no images to classify in the paths given");
+
+  ClassifierOptions options;
+  options.threads = args.threads;
+  options.max_batch_size = args.batch_size;
+  const auto classifier = Classifier::load(args.model_dir, options);
+
+  json results = json::array();
+  int n_failed = 0;
+  Progress progress("predict", paths.size());
+  const auto chunk = static_cast<std::size_t>(args.batch_size);
+  for (std::size_t begin = 0; begin < paths.size(); begin += chunk) {
+    const std::vector<std::string> part(paths.begin() + begin,
+                                        paths.begin() + std::min(paths.size(), begin + chunk));
+    predict_chunk(*classifier, part, args.top_k, results, n_failed);
+    progress.advance(part.size());
+  }
+  progress.finish();
+
+  std::cout << results.dump(2) << "\n";
+  if (n_failed > 0) {
+    spdlog::error("{} of {} images could not be classified (see their \"error\" entries)",
+                  n_failed, paths.size());
+    return kExitPartialFailure;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+RunFn add_predict_command(CLI::App& app) {
+  auto args = std::make_shared<PredictArgs>();
+  auto* cmd = app.add_subcommand(
+      "predict", "Classify images: every label with its score, highest first, as JSON on stdout");
+  add_model_option(*cmd, args->model_dir);
+  cmd->add_option("images", args->inputs, "Image files (PNG, JPEG, BMP) or folders of them")
+      ->required();
+  cmd->add_option("-k,--top-k", args->top_k, "Labels per image, highest first (0: all)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  add_threads_option(*cmd, args->threads);
+  add_batch_size_option(*cmd, args->batch_size);
+  return [args] { return run_predict(*args); };
+}
+
+}  // namespace bcd::cli
