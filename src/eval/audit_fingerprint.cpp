@@ -1,0 +1,170 @@
+// Image fingerprints for the audit: exact pixel hash and PHash variants, pair
+// search and union-find grouping.
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/img_hash.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <filesystem>
+#include <numeric>
+#include <thread>
+
+#include "eval/audit.h"
+
+namespace bcd::eval {
+namespace {
+
+/// Fractions cut off (left, top, right, bottom) for each hash variant.
+constexpr std::array<std::array<double, 4>, kHashVariants> kCrops = {{
+    {0, 0, 0, 0},
+    {0.05, 0.05, 0, 0},
+    {0, 0.05, 0.05, 0},
+    {0.05, 0, 0, 0.05},
+    {0, 0, 0.05, 0.05},
+    {0.025, 0.025, 0.025, 0.025},
+}};
+
+std::uint64_t fnv1a(const std::uint8_t* data, std::size_t n, std::uint64_t h) {
+  for (std::size_t i = 0; i < n; ++i) {
+    h ^= data[i];
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+std::uint64_t pixel_hash(const cv::Mat& bgr) {
+  const std::uint32_t dims[2] = {static_cast<std::uint32_t>(bgr.cols),
+                                 static_cast<std::uint32_t>(bgr.rows)};
+  std::uint64_t h = fnv1a(reinterpret_cast<const std::uint8_t*>(dims), sizeof dims,
+                          14695981039346656037ULL);
+  for (int y = 0; y < bgr.rows; ++y) {
+    h = fnv1a(bgr.ptr<std::uint8_t>(y), static_cast<std::size_t>(bgr.cols) * 3, h);
+  }
+  return h;
+}
+
+cv::Mat crop(const cv::Mat& image, const std::array<double, 4>& cut) {
+  const int x0 = static_cast<int>(image.cols * cut[0]);
+  const int y0 = static_cast<int>(image.rows * cut[1]);
+  const int x1 = image.cols - static_cast<int>(image.cols * cut[2]);
+  const int y1 = image.rows - static_cast<int>(image.rows * cut[3]);
+  return image(cv::Rect(x0, y0, std::max(1, x1 - x0), std::max(1, y1 - y0)));
+}
+
+std::uint64_t phash(cv::img_hash::PHash& hasher, const cv::Mat& image) {
+  cv::Mat bits;
+  hasher.compute(image, bits);
+  std::uint64_t value = 0;
+  std::memcpy(&value, bits.ptr<std::uint8_t>(0), sizeof value);
+  return value;
+}
+
+Fingerprint fingerprint_one(const std::string& path, cv::img_hash::PHash& hasher) {
+  Fingerprint f;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    f.error = "file not found";
+    return f;
+  }
+  // IMREAD_COLOR: 8-bit BGR whatever the file's depth or palette, EXIF
+  // orientation applied, so equal pictures compare equal.
+  const cv::Mat image = cv::imread(path, cv::IMREAD_COLOR);
+  if (image.empty()) {
+    f.error = "not a decodable image";
+    return f;
+  }
+  f.ok = true;
+  f.width = image.cols;
+  f.height = image.rows;
+  f.pixel_hash = pixel_hash(image);
+  for (int v = 0; v < kHashVariants; ++v) f.phash[v] = phash(hasher, crop(image, kCrops[v]));
+  return f;
+}
+
+int popcount(std::uint64_t x) { return __builtin_popcountll(x); }
+
+int find_root(std::vector<int>& parent, int x) {
+  while (parent[x] != x) x = parent[x] = parent[parent[x]];
+  return x;
+}
+
+}  // namespace
+
+std::vector<Fingerprint> fingerprint_files(const std::vector<std::string>& paths,
+                                           const AuditOptions& options,
+                                           const std::function<void(std::size_t)>& progress) {
+  std::vector<Fingerprint> prints(paths.size());
+  std::atomic<std::size_t> next{0}, done{0};
+  const auto work = [&](bool report) {
+    auto hasher = cv::img_hash::PHash::create();
+    for (std::size_t i = next++; i < paths.size(); i = next++) {
+      prints[i] = fingerprint_one(paths[i], *hasher);
+      ++done;
+      if (report && progress) progress(done.load());
+    }
+  };
+  const int n_threads = options.threads > 0
+                            ? options.threads
+                            : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> workers;
+  for (int t = 1; t < n_threads; ++t) workers.emplace_back(work, false);
+  work(true);
+  for (auto& w : workers) w.join();
+  if (progress) progress(paths.size());
+  return prints;
+}
+
+int phash_distance(const Fingerprint& a, const Fingerprint& b, bool crop_variants) {
+  int best = popcount(a.phash[0] ^ b.phash[0]);
+  if (!crop_variants) return best;
+  for (int v = 1; v < kHashVariants; ++v) {
+    best = std::min({best, popcount(a.phash[v] ^ b.phash[0]), popcount(a.phash[0] ^ b.phash[v])});
+  }
+  return best;
+}
+
+std::vector<DuplicatePair> find_duplicate_pairs(const std::vector<Fingerprint>& prints,
+                                                const AuditOptions& options) {
+  std::vector<DuplicatePair> pairs;
+  const int n = static_cast<int>(prints.size());
+  for (int a = 0; a < n; ++a) {
+    if (!prints[a].ok) continue;
+    for (int b = a + 1; b < n; ++b) {
+      if (!prints[b].ok) continue;
+      const bool exact = prints[a].pixel_hash == prints[b].pixel_hash;
+      const int distance = phash_distance(prints[a], prints[b], options.crop_variants);
+      if (exact || distance <= options.hamming_threshold) pairs.push_back({a, b, distance, exact});
+    }
+  }
+  return pairs;
+}
+
+std::vector<int> group_duplicates(std::size_t n_images, const std::vector<DuplicatePair>& pairs) {
+  std::vector<int> parent(n_images);
+  std::iota(parent.begin(), parent.end(), 0);
+  for (const auto& p : pairs) {
+    const int ra = find_root(parent, p.a), rb = find_root(parent, p.b);
+    parent[std::max(ra, rb)] = std::min(ra, rb);  // the root is the first member
+  }
+  std::vector<int> size(n_images, 0), id_of_root(n_images, -1), group(n_images, -1);
+  for (std::size_t i = 0; i < n_images; ++i) ++size[find_root(parent, static_cast<int>(i))];
+  int next_id = 0;
+  for (std::size_t i = 0; i < n_images; ++i) {
+    const int root = find_root(parent, static_cast<int>(i));
+    if (size[root] < 2) continue;
+    if (id_of_root[root] < 0) id_of_root[root] = next_id++;
+    group[i] = id_of_root[root];
+  }
+  return group;
+}
+
+std::vector<int> near_duplicate_groups(const std::vector<std::string>& paths,
+                                       const AuditOptions& options) {
+  const auto prints = fingerprint_files(paths, options);
+  return group_duplicates(paths.size(), find_duplicate_pairs(prints, options));
+}
+
+}  // namespace bcd::eval
