@@ -1,0 +1,168 @@
+// Format detection, the public decode entry points and EXIF orientation.
+// The per-format decoders live in png_codec.cpp, jpeg_codec.cpp and bmp_codec.cpp.
+
+#include "image/image.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <cstring>
+
+#include "common/errors.h"
+#include "common/files.h"
+#include "image/codecs.h"
+
+namespace bcd {
+namespace detail {
+
+void fail(const std::string& name, const std::string& problem) {
+  throw ImageError(name + ": " + problem);
+}
+
+void check_size(const ImageSize& size, const DecodeLimits& limits, const std::string& name) {
+  if (size.width <= 0 || size.height <= 0) {
+    fail(name,
+         "invalid image size " + std::to_string(size.width) + "x" + std::to_string(size.height));
+  }
+  const std::int64_t n_pixels = std::int64_t{size.width} * size.height;
+  if (n_pixels > limits.max_pixels) {
+    fail(name, std::to_string(size.width) + "x" + std::to_string(size.height) + " = " +
+                   std::to_string(n_pixels) + " pixels exceeds the limit of " +
+                   std::to_string(limits.max_pixels) + " pixels");
+  }
+}
+
+Image apply_orientation(const Image& image, int orientation) {
+  if (orientation < 2 || orientation > 8) return image;
+  const int w = image.width;
+  const int h = image.height;
+  const bool swaps = orientation >= 5;
+  Image out;
+  out.width = swaps ? h : w;
+  out.height = swaps ? w : h;
+  out.rgb.resize(image.rgb.size());
+
+  // Source pixel of output pixel (x, y) for each of Pillow's transpose methods.
+  for (int y = 0; y < out.height; ++y) {
+    for (int x = 0; x < out.width; ++x) {
+      int sx = x;
+      int sy = y;
+      switch (orientation) {
+        case 2:
+          sx = w - 1 - x;
+          break;  // FLIP_LEFT_RIGHT
+        case 3:
+          sx = w - 1 - x;
+          sy = h - 1 - y;
+          break;  // ROTATE_180
+        case 4:
+          sy = h - 1 - y;
+          break;  // FLIP_TOP_BOTTOM
+        case 5:
+          sx = y;
+          sy = x;
+          break;  // TRANSPOSE
+        case 6:
+          sx = y;
+          sy = h - 1 - x;
+          break;  // ROTATE_270 (clockwise)
+        case 7:
+          sx = w - 1 - y;
+          sy = h - 1 - x;
+          break;  // TRANSVERSE
+        default:
+          sx = w - 1 - y;
+          sy = x;
+          break;  // 8: ROTATE_90 (counter-clockwise)
+      }
+      const std::size_t src = (std::size_t(sy) * w + sx) * 3;
+      const std::size_t dst = (std::size_t(y) * out.width + x) * 3;
+      std::memcpy(&out.rgb[dst], &image.rgb[src], 3);
+    }
+  }
+  return out;
+}
+
+}  // namespace detail
+
+namespace {
+
+enum class Format { kPng, kJpeg, kBmp };
+
+/// The first bytes of unrecognised data, printable characters kept, others as \xNN.
+std::string describe_start(const std::uint8_t* data, std::size_t n_bytes) {
+  std::string shown;
+  for (std::size_t i = 0; i < std::min<std::size_t>(n_bytes, 4); ++i) {
+    if (std::isprint(data[i])) {
+      shown += static_cast<char>(data[i]);
+    } else {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", data[i]);
+      shown += hex;
+    }
+  }
+  return shown;
+}
+
+Format detect_format(const std::uint8_t* data, std::size_t n_bytes, const std::string& name) {
+  static const std::uint8_t kPngSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  if (n_bytes == 0) detail::fail(name, "empty file, expected a PNG, JPEG or BMP image");
+  if (n_bytes >= 8 && std::memcmp(data, kPngSignature, 8) == 0) return Format::kPng;
+  if (n_bytes >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF) {
+    return Format::kJpeg;
+  }
+  if (n_bytes >= 2 && data[0] == 'B' && data[1] == 'M') return Format::kBmp;
+  detail::fail(
+      name, "not a PNG, JPEG or BMP image (starts with '" + describe_start(data, n_bytes) + "')");
+}
+
+}  // namespace
+
+Image decode_image(const std::uint8_t* data, std::size_t n_bytes, const std::string& name,
+                   const DecodeLimits& limits) {
+  detail::Decoded decoded;
+  switch (detect_format(data, n_bytes, name)) {
+    case Format::kPng:
+      decoded = detail::decode_png(data, n_bytes, name, limits);
+      break;
+    case Format::kJpeg:
+      decoded = detail::decode_jpeg(data, n_bytes, name, limits);
+      break;
+    case Format::kBmp:
+      decoded = detail::decode_bmp(data, n_bytes, name, limits);
+      break;
+  }
+  if (decoded.orientation < 2) return std::move(decoded.image);
+  return detail::apply_orientation(decoded.image, decoded.orientation);
+}
+
+Image load_image(const std::string& path, const DecodeLimits& limits) {
+  std::vector<std::uint8_t> bytes;
+  try {
+    bytes = read_file_bytes(path);
+  } catch (const ImageError&) {
+    throw;
+  } catch (const InputError& e) {
+    throw ImageError(e.what());
+  }
+  return decode_image(bytes.data(), bytes.size(), path, limits);
+}
+
+ImageSize probe_image_size(const std::uint8_t* data, std::size_t n_bytes, const std::string& name) {
+  switch (detect_format(data, n_bytes, name)) {
+    case Format::kPng:
+      return detail::probe_png(data, n_bytes, name);
+    case Format::kJpeg:
+      return detail::probe_jpeg(data, n_bytes, name);
+    case Format::kBmp:
+      return detail::probe_bmp(data, n_bytes, name);
+  }
+  return {};
+}
+
+bool has_image_extension(const std::string& path) {
+  const std::string ext = lower_extension(path);
+  return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp";
+}
+
+}  // namespace bcd
