@@ -112,7 +112,11 @@ std::pair<torch::Tensor, torch::Tensor> ViTSelfAttentionImpl::fused_qkv() {
     return q.defined() ? torch::cat({q, k, v}, /*dim=*/0) : torch::Tensor();
   };
   if (torch::GradMode::is_enabled()) {
-    // Under autograd the concatenation is part of the graph, so every step sees new weights.
+    // Training: the weights are about to change, through paths (Tensor::data()) that leave
+    // no trace in their version counters, so the cache goes until prepare_inference().
+    clear_inference_cache();
+  }
+  if (!cache_enabled_) {
     return {concat(query->weight, key->weight, value->weight),
             concat(query->bias, key->bias, value->bias)};
   }
@@ -131,7 +135,14 @@ std::pair<torch::Tensor, torch::Tensor> ViTSelfAttentionImpl::fused_qkv() {
 
 void ViTSelfAttentionImpl::prepare_inference() {
   torch::NoGradGuard no_grad;
+  cache_enabled_ = true;
   fused_qkv();
+}
+
+void ViTSelfAttentionImpl::clear_inference_cache() {
+  cache_enabled_ = false;
+  fused_weight_ = torch::Tensor();
+  fused_bias_ = torch::Tensor();
 }
 
 torch::Tensor ViTSelfAttentionImpl::forward(const torch::Tensor& x, bool cls_only) {
@@ -244,6 +255,12 @@ torch::Tensor ViTForImageClassificationImpl::forward(const torch::Tensor& pixel_
 void ViTForImageClassificationImpl::prepare_inference() {
   for (auto& module : modules()) {
     if (auto* attention = module->as<ViTSelfAttentionImpl>()) attention->prepare_inference();
+  }
+}
+
+void ViTForImageClassificationImpl::clear_inference_cache() {
+  for (auto& module : modules()) {
+    if (auto* attention = module->as<ViTSelfAttentionImpl>()) attention->clear_inference_cache();
   }
 }
 
@@ -364,6 +381,7 @@ void load_vit_weights(ViTForImageClassification& model, const SafetensorsFile& f
 
   // Checked in full before the first copy, so a bad file leaves the model as it was.
   torch::NoGradGuard no_grad;
+  model->clear_inference_cache();
   for (const auto& copy : plan) {
     std::vector<float> values = file.to_float32(*copy.source);
     copy.target->copy_(torch::from_blob(values.data(), copy.target->sizes(), torch::kFloat32));

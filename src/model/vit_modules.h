@@ -8,8 +8,10 @@
 //
 // Every forward() works under autograd (training) and without it. Without
 // autograd (NoGradGuard or InferenceMode) the blocks work in place where they
-// can and use a fused query/key/value weight, cached until a weight changes;
-// a model must then not be run by two threads at once.
+// can. Query, key and value are one fused projection; prepare_inference()
+// caches its weight for inference, and a forward under autograd or
+// load_vit_weights drops that cache again. A model with a cache must not be
+// run by two threads at once.
 
 #include <torch/torch.h>
 
@@ -50,8 +52,10 @@ class ViTSelfAttentionImpl : public torch::nn::Module {
   explicit ViTSelfAttentionImpl(const ViTConfig& config);
   /// x [B, N, D] -> context [B, Nq, D], Nq = 1 when only the CLS query is needed, else N.
   torch::Tensor forward(const torch::Tensor& x, bool cls_only);
-  /// Builds the fused query/key/value weight now rather than on the first forward.
+  /// Caches the fused query/key/value weight for passes without autograd.
   void prepare_inference();
+  /// Drops that cache; passes concatenate the weights again each time.
+  void clear_inference_cache();
   torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr};
 
  private:
@@ -63,6 +67,7 @@ class ViTSelfAttentionImpl : public torch::nn::Module {
   int num_heads_;
   int head_size_;
   torch::Tensor fused_weight_, fused_bias_;
+  bool cache_enabled_ = false;
   std::array<std::int64_t, 6> fused_versions_{};
   std::array<const void*, 6> fused_pointers_{};
 };
@@ -148,8 +153,10 @@ class ViTForImageClassificationImpl : public torch::nn::Module {
   explicit ViTForImageClassificationImpl(const ViTConfig& config);
   torch::Tensor forward(const torch::Tensor& pixel_values);
   const ViTConfig& config() const { return config_; }
-  /// Builds the inference caches (fused qkv weights) ahead of the first pass.
+  /// Builds the inference caches (fused qkv weights). Call again after changing weights
+  /// other than by training or load_vit_weights, which drop the caches themselves.
   void prepare_inference();
+  void clear_inference_cache();
   ViTModel vit{nullptr};
   torch::nn::Linear classifier{nullptr};
 

@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include <iomanip>
+#include <sstream>
 #include <string>
 
 #include "model/safetensors.h"
@@ -36,6 +38,13 @@ inline Reference load_reference(const std::string& model_name) {
   auto values = file.to_float32(*logits);
   ref.expected = torch::from_blob(values.data(), logits->shape, torch::kFloat32).clone();
   return ref;
+}
+
+/// "1.2e-07": differences this small print as 0.000000 with std::to_string.
+inline std::string scientific(double value) {
+  std::ostringstream out;
+  out << std::scientific << std::setprecision(2) << value;
+  return out.str();
 }
 
 inline double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {

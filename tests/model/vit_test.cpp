@@ -87,7 +87,7 @@ TEST_P(ViTFixture, LogitsMatchTheReference) {
   }
   ASSERT_EQ(logits.sizes(), ref.expected.sizes());
   const double diff = max_abs_diff(logits, ref.expected);
-  RecordProperty("max_abs_logit_diff", std::to_string(diff));
+  RecordProperty("max_abs_logit_diff", testing::scientific(diff));
   EXPECT_LT(diff, kTolerance) << GetParam();
 
   // The autograd path (separate fused weights, no in-place work) gives the same numbers.
@@ -235,10 +235,7 @@ TEST(ViT, TrainsUnderAutogradAndInferenceSeesNewWeights) {
   init_vit_weights(model);
   const torch::Tensor pixels = torch::rand({4, 3, 16, 16}) * 2 - 1;
   const torch::Tensor labels = torch::tensor({0, 1, 2, 1});
-  {
-    torch::NoGradGuard no_grad;
-    model->forward(pixels);  // builds the fused-qkv cache
-  }
+  model->prepare_inference();  // caches the fused qkv weights, which training must drop
   torch::optim::SGD sgd(model->parameters(), /*lr=*/0.5);
   const torch::Tensor loss = torch::nn::functional::cross_entropy(model->forward(pixels), labels);
   loss.backward();
