@@ -1,12 +1,11 @@
 // BMP, decoded the way Pillow 9.4's BmpImagePlugin reads it: OS/2 and Windows
 // v3-v5 headers; 1/4/8-bit palettes (uncompressed, RLE8, RLE4), 16-bit 5-5-5 and
 // 5-6-5, 24-bit, 32-bit with the bit-field layouts Pillow accepts; bottom-up or
-// top-down rows. Pillow's quirks are kept: a palette that is an exact grey ramp
-// is dropped and the raw indices become grey levels, indices past the palette
-// read Pillow's default grey ramp (i, i, i), and alpha is ignored.
-// Limitation: 4-bit uncompressed files with a grey-ramp palette fail in Pillow
-// ("stride too small"); here their indices are used as grey levels, as Pillow
-// does for the same image stored RLE4.
+// top-down rows; alpha ignored. Indices past the palette read Pillow's default
+// grey ramp (i, i, i). Pillow drops a palette that is exactly that ramp and keeps
+// the raw indices ("L"), which gives the same pixels as looking them up.
+// Limitation: Pillow fails on uncompressed 4-bit files with such a ramp palette
+// ("stride too small"); here they decode through the palette.
 
 #include <array>
 #include <cstring>
@@ -151,38 +150,39 @@ std::uint8_t scale_bits(std::uint32_t v, std::uint32_t max) {
   return static_cast<std::uint8_t>(v * 255 / max);
 }
 
+/// Byte offsets of R, G and B inside one pixel of each byte-aligned layout.
+std::array<int, 4> byte_layout(Layout layout) {  // {bytes per pixel, r, g, b}
+  switch (layout) {
+    case Layout::kBgr:
+      return {3, 2, 1, 0};
+    case Layout::kXbgr:
+    case Layout::kAbgr:
+      return {4, 3, 2, 1};
+    case Layout::kRgba:
+      return {4, 0, 1, 2};
+    default:  // kBgrx, kBgra
+      return {4, 2, 1, 0};
+  }
+}
+
+/// One row of 16-, 24- or 32-bit pixels to RGB (Pillow's "BGR;15", "BGR;16",
+/// "BGR", "BGRX", ... unpackers; 5- and 6-bit fields scale by 255 / max, truncated).
 void unpack_row(const std::uint8_t* row, Layout layout, int width, std::uint8_t* out) {
-  for (int x = 0; x < width; ++x, out += 3) {
-    const std::uint8_t* p = row + x * (layout == Layout::kBgr ? 3 : 4);
-    switch (layout) {
-      case Layout::kBgr15:
-      case Layout::kBgr16: {
-        const std::uint32_t v = le16(row + 2 * x);
-        const bool six = layout == Layout::kBgr16;
-        out[0] = scale_bits((v >> (six ? 11 : 10)) & 31, 31);
-        out[1] = six ? scale_bits((v >> 5) & 63, 63) : scale_bits((v >> 5) & 31, 31);
-        out[2] = scale_bits(v & 31, 31);
-        break;
-      }
-      case Layout::kBgr:
-      case Layout::kBgrx:
-      case Layout::kBgra:
-        out[0] = p[2];
-        out[1] = p[1];
-        out[2] = p[0];
-        break;
-      case Layout::kXbgr:
-      case Layout::kAbgr:
-        out[0] = p[3];
-        out[1] = p[2];
-        out[2] = p[1];
-        break;
-      default:  // kRgba
-        out[0] = p[0];
-        out[1] = p[1];
-        out[2] = p[2];
-        break;
+  if (layout == Layout::kBgr15 || layout == Layout::kBgr16) {
+    const bool six = layout == Layout::kBgr16;
+    for (int x = 0; x < width; ++x, out += 3) {
+      const std::uint32_t v = le16(row + 2 * x);
+      out[0] = scale_bits((v >> (six ? 11 : 10)) & 31, 31);
+      out[1] = six ? scale_bits((v >> 5) & 63, 63) : scale_bits((v >> 5) & 31, 31);
+      out[2] = scale_bits(v & 31, 31);
     }
+    return;
+  }
+  const std::array<int, 4> at = byte_layout(layout);
+  for (int x = 0; x < width; ++x, out += 3, row += at[0]) {
+    out[0] = row[at[1]];
+    out[1] = row[at[2]];
+    out[2] = row[at[3]];
   }
 }
 

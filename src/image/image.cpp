@@ -32,52 +32,50 @@ void check_size(const ImageSize& size, const DecodeLimits& limits, const std::st
   }
 }
 
+namespace {
+
+struct Point {
+  int x;
+  int y;
+};
+
+/// The source pixel of output pixel (x, y) under each of the transpose methods
+/// exif_transpose picks; w and h are the source's width and height.
+Point source_of(int orientation, int x, int y, int w, int h) {
+  switch (orientation) {
+    case 2:  // FLIP_LEFT_RIGHT
+      return {w - 1 - x, y};
+    case 3:  // ROTATE_180
+      return {w - 1 - x, h - 1 - y};
+    case 4:  // FLIP_TOP_BOTTOM
+      return {x, h - 1 - y};
+    case 5:  // TRANSPOSE
+      return {y, x};
+    case 6:  // ROTATE_270, i.e. 90 degrees clockwise
+      return {y, h - 1 - x};
+    case 7:  // TRANSVERSE
+      return {w - 1 - y, h - 1 - x};
+    case 8:  // ROTATE_90, i.e. 90 degrees counter-clockwise
+      return {w - 1 - y, x};
+    default:
+      return {x, y};
+  }
+}
+
+}  // namespace
+
 Image apply_orientation(const Image& image, int orientation) {
   if (orientation < 2 || orientation > 8) return image;
-  const int w = image.width;
-  const int h = image.height;
-  const bool swaps = orientation >= 5;
+  const bool swaps_sides = orientation >= 5;
   Image out;
-  out.width = swaps ? h : w;
-  out.height = swaps ? w : h;
+  out.width = swaps_sides ? image.height : image.width;
+  out.height = swaps_sides ? image.width : image.height;
   out.rgb.resize(image.rgb.size());
-
-  // Source pixel of output pixel (x, y) for each of Pillow's transpose methods.
   for (int y = 0; y < out.height; ++y) {
     for (int x = 0; x < out.width; ++x) {
-      int sx = x;
-      int sy = y;
-      switch (orientation) {
-        case 2:
-          sx = w - 1 - x;
-          break;  // FLIP_LEFT_RIGHT
-        case 3:
-          sx = w - 1 - x;
-          sy = h - 1 - y;
-          break;  // ROTATE_180
-        case 4:
-          sy = h - 1 - y;
-          break;  // FLIP_TOP_BOTTOM
-        case 5:
-          sx = y;
-          sy = x;
-          break;  // TRANSPOSE
-        case 6:
-          sx = y;
-          sy = h - 1 - x;
-          break;  // ROTATE_270 (clockwise)
-        case 7:
-          sx = w - 1 - y;
-          sy = h - 1 - x;
-          break;  // TRANSVERSE
-        default:
-          sx = w - 1 - y;
-          sy = x;
-          break;  // 8: ROTATE_90 (counter-clockwise)
-      }
-      const std::size_t src = (std::size_t(sy) * w + sx) * 3;
-      const std::size_t dst = (std::size_t(y) * out.width + x) * 3;
-      std::memcpy(&out.rgb[dst], &image.rgb[src], 3);
+      const Point p = source_of(orientation, x, y, image.width, image.height);
+      const std::size_t src = (std::size_t(p.y) * image.width + p.x) * 3;
+      std::memcpy(&out.rgb[(std::size_t(y) * out.width + x) * 3], &image.rgb[src], 3);
     }
   }
   return out;

@@ -36,7 +36,8 @@ Image decode_image(const std::uint8_t* data, std::size_t n_bytes, const std::str
 /// Reads and decodes a file; errors name the path.
 Image load_image(const std::string& path, const DecodeLimits& limits = {});
 
-/// Reads only the header. Throws ImageError for data that is not PNG/JPEG/BMP.
+/// Reads only the header: the size as stored, before any EXIF orientation is
+/// applied. Throws ImageError for data that is not PNG/JPEG/BMP.
 ImageSize probe_image_size(const std::uint8_t* data, std::size_t n_bytes,
                            const std::string& name);
 

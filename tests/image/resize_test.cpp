@@ -32,9 +32,10 @@ TEST(Resize, MatchesPillowAtEverySize) {
       full = "max |diff| " + std::to_string(diff);
       EXPECT_EQ(diff, 0);
     }
-    std::printf("resize %4dx%-4d -> 224x224: %s, %s\n", width, height,
-                test::compare_with_digest(actual, entry["result"]).empty() ? "digest equal" : "DIFFERS",
-                full.c_str());
+    std::printf(
+        "resize %4dx%-4d -> 224x224: %s, %s\n", width, height,
+        test::compare_with_digest(actual, entry["result"]).empty() ? "digest equal" : "DIFFERS",
+        full.c_str());
   }
 }
 
