@@ -27,9 +27,12 @@ struct ImageSize {
 };
 
 /// Decodes PNG (1/2/4/8/16 bit; gray, gray+alpha, palette, RGB, RGBA), JPEG
-/// (EXIF orientation applied, as transformers' load_image does) and BMP, then
-/// converts to RGB with Pillow's convert("RGB") semantics. `name` is used in
-/// error messages only. Throws ImageError naming `name` and the problem.
+/// and BMP, applies the EXIF orientation (JPEG APP1; PNG eXIf, raw-profile text
+/// or XMP) as transformers' load_image does with PIL.ImageOps.exif_transpose,
+/// then converts to RGB with Pillow 9.4's convert("RGB") semantics (alpha
+/// dropped, 16-bit gray clipped at 255). The size is checked against `limits`
+/// before any pixel is decoded. `name` is used in error messages only. Throws
+/// ImageError naming `name` and the problem.
 Image decode_image(const std::uint8_t* data, std::size_t n_bytes, const std::string& name,
                    const DecodeLimits& limits = {});
 

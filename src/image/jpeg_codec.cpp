@@ -97,7 +97,9 @@ bool read_header(JpegSession* s) {
 bool read_pixels(JpegSession* s, std::uint8_t* out, std::size_t row_bytes) {
   if (setjmp(s->jump)) return false;
   jpeg_start_decompress(&s->cinfo);
-  while (s->cinfo.output_scanline < s->cinfo.output_height) {
+  // Once the data has run out the result is an error; stop rather than decode
+  // the rest of a possibly huge image from nothing.
+  while (s->cinfo.output_scanline < s->cinfo.output_height && !s->hit_eof) {
     JSAMPROW row = out + std::size_t(s->cinfo.output_scanline) * row_bytes;
     jpeg_read_scanlines(&s->cinfo, &row, 1);
   }

@@ -35,6 +35,7 @@ struct PngSession {
   png_uint_32 height = 0;
   int bit_depth = 0;
   int color_type = 0;
+  int n_passes = 1;  // 7 for Adam7-interlaced images
 };
 
 void on_error(png_structp png, png_const_charp message) {
@@ -63,14 +64,8 @@ bool read_header(PngSession* s) {
   png_get_IHDR(s->png, s->info, &s->width, &s->height, &s->bit_depth, &s->color_type, nullptr,
                nullptr, nullptr);
   png_set_packing(s->png);  // 1/2/4-bit samples to one byte each, unscaled
-  png_set_interlace_handling(s->png);
+  s->n_passes = png_set_interlace_handling(s->png);
   png_read_update_info(s->png, s->info);
-  return true;
-}
-
-bool read_rows(PngSession* s, png_bytepp rows) {
-  if (setjmp(png_jmpbuf(s->png))) return false;
-  png_read_image(s->png, rows);
   return true;
 }
 
@@ -132,6 +127,31 @@ void convert_row(const PngSession& s, const std::uint8_t* row, const png_color* 
         break;
     }
   }
+}
+
+/// Where read_rows puts its output; plain data (see the note at the top).
+struct RowTarget {
+  std::uint8_t* raw;  // one row, or every row when the image is interlaced
+  std::size_t row_bytes;
+  const png_color* palette;
+  int n_palette;
+  std::uint8_t* rgb;
+};
+
+/// Reads the rows and converts each to RGB once complete. A non-interlaced image
+/// needs one raw row at a time; an interlaced one is assembled over 7 passes.
+bool read_rows(PngSession* s, const RowTarget* t) {
+  if (setjmp(png_jmpbuf(s->png))) return false;
+  for (int pass = 0; pass < s->n_passes; ++pass) {
+    for (png_uint_32 y = 0; y < s->height; ++y) {
+      std::uint8_t* row = t->raw + (s->n_passes > 1 ? y * t->row_bytes : 0);
+      png_read_row(s->png, row, nullptr);
+      if (pass == s->n_passes - 1) {
+        convert_row(*s, row, t->palette, t->n_palette, t->rgb + std::size_t(y) * s->width * 3);
+      }
+    }
+  }
+  return true;
 }
 
 /// The EXIF block ImageMagick stores as hex in a "Raw profile type exif" text:
@@ -224,17 +244,6 @@ Decoded decode_png(const std::uint8_t* data, std::size_t n_bytes, const std::str
   ReadGuard guard{&s};
   if (!read_header(&s)) fail(name, std::string("broken PNG: ") + s.error);
 
-  const std::size_t row_bytes = png_get_rowbytes(s.png, s.info);
-  std::vector<std::uint8_t> raw(row_bytes * s.height);
-  std::vector<png_bytep> rows(s.height);
-  for (png_uint_32 y = 0; y < s.height; ++y) rows[y] = raw.data() + y * row_bytes;
-  if (!read_rows(&s, rows.data())) {
-    const bool truncated = std::strstr(s.error, "truncated") != nullptr;
-    fail(name,
-         truncated ? std::string("truncated PNG data") : std::string("broken PNG: ") + s.error);
-  }
-  read_tail(&s);
-
   png_colorp palette = nullptr;
   int n_palette = 0;
   if (s.color_type == PNG_COLOR_TYPE_PALETTE) png_get_PLTE(s.png, s.info, &palette, &n_palette);
@@ -242,9 +251,14 @@ Decoded decode_png(const std::uint8_t* data, std::size_t n_bytes, const std::str
   out.image.width = static_cast<int>(s.width);
   out.image.height = static_cast<int>(s.height);
   out.image.rgb.resize(std::size_t(s.width) * s.height * 3);
-  for (png_uint_32 y = 0; y < s.height; ++y) {
-    convert_row(s, rows[y], palette, n_palette, &out.image.rgb[std::size_t(y) * s.width * 3]);
+  const std::size_t row_bytes = png_get_rowbytes(s.png, s.info);
+  std::vector<std::uint8_t> raw(row_bytes * (s.n_passes > 1 ? s.height : 1));
+  const RowTarget target{raw.data(), row_bytes, palette, n_palette, out.image.rgb.data()};
+  if (!read_rows(&s, &target)) {
+    const bool truncated = std::strstr(s.error, "truncated") != nullptr;
+    fail(name, truncated ? "truncated PNG data" : "broken PNG: " + std::string(s.error));
   }
+  read_tail(&s);
   out.orientation = png_orientation(s);
   return out;
 }
