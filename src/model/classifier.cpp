@@ -47,7 +47,8 @@ Prediction make_prediction(const float* logits, const std::vector<std::string>& 
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
     return prediction.probabilities[a] > prediction.probabilities[b];
   });
-  for (const auto id : order) prediction.ranked.push_back({labels[id], prediction.probabilities[id]});
+  for (const auto id : order)
+    prediction.ranked.push_back({labels[id], prediction.probabilities[id]});
   return prediction;
 }
 
@@ -89,7 +90,8 @@ void set_openblas_threads_everywhere(int n_threads) {
 }  // namespace
 
 void set_compute_threads(int n_threads) {
-  if (n_threads <= 0) n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (n_threads <= 0)
+    n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(n_threads);
   set_openblas_threads_everywhere(n_threads);
 }
@@ -114,9 +116,8 @@ torch::Tensor Classifier::Impl::forward(const float* pixels, std::int64_t n_imag
   const ViTConfig& config = vit.model->config();
   const std::int64_t side = config.image_size;
   c10::InferenceMode inference;
-  const torch::Tensor input = torch::from_blob(const_cast<float*>(pixels),
-                                               {n_images, config.num_channels, side, side},
-                                               torch::kFloat32);
+  const torch::Tensor input = torch::from_blob(
+      const_cast<float*>(pixels), {n_images, config.num_channels, side, side}, torch::kFloat32);
   std::lock_guard<std::mutex> lock(forward_mutex);
   // OpenMP thread counts are per calling thread; apply the process-wide setting to this one.
   at::init_num_threads();
@@ -151,7 +152,8 @@ std::unique_ptr<Classifier> Classifier::load(const std::string& model_dir,
                      std::to_string(impl->vit.model->config().num_channels));
   }
   if (impl->vit.model->config().num_labels() == 0) {
-    throw ModelError(model_dir + "/config.json: no labels (id2label) and no classifier; this is "
+    throw ModelError(model_dir +
+                     "/config.json: no labels (id2label) and no classifier; this is "
                      "a bare ViTModel, not a ViTForImageClassification");
   }
   impl->vit.model->prepare_inference();
@@ -191,12 +193,11 @@ std::vector<Prediction> Classifier::classify(const std::vector<Image>& images) c
 std::vector<Prediction> Classifier::classify_pixels(const std::vector<float>& pixels,
                                                     int n_images) const {
   const ViTConfig& config = impl_->vit.model->config();
-  const std::size_t per_image = static_cast<std::size_t>(config.num_channels) *
-                                config.image_size * config.image_size;
+  const std::size_t per_image =
+      static_cast<std::size_t>(config.num_channels) * config.image_size * config.image_size;
   if (n_images < 0 || pixels.size() != per_image * static_cast<std::size_t>(n_images)) {
     throw InputError("pixel values: expected " + std::to_string(n_images) + " x " +
-                     std::to_string(per_image) + " floats, found " +
-                     std::to_string(pixels.size()));
+                     std::to_string(per_image) + " floats, found " + std::to_string(pixels.size()));
   }
   const std::size_t batch = static_cast<std::size_t>(impl_->options.max_batch_size);
   std::vector<Prediction> out;

@@ -20,9 +20,9 @@ struct LabelScore {
 
 /// The result for one image.
 struct Prediction {
-  std::vector<float> logits;        // by class id
-  std::vector<float> probabilities; // softmax of logits, by class id
-  std::vector<LabelScore> ranked;   // every label, highest score first (ties: lower id first)
+  std::vector<float> logits;         // by class id
+  std::vector<float> probabilities;  // softmax of logits, by class id
+  std::vector<LabelScore> ranked;    // every label, highest score first (ties: lower id first)
   int predicted_id() const;
 };
 

@@ -47,7 +47,8 @@ class FieldReader {
 
   int get_int(const std::string& field) const {
     const json& value = required(field);
-    if (!value.is_number_integer()) fail(field, "expected an integer, found " + describe_json(value));
+    if (!value.is_number_integer())
+      fail(field, "expected an integer, found " + describe_json(value));
     const auto number = value.get<std::int64_t>();
     if (number <= 0 || number > (1 << 20)) {
       fail(field, "expected a positive integer up to 1048576, found " + value.dump());
@@ -86,7 +87,8 @@ class FieldReader {
     if (!value.is_array()) fail(field, "expected a list of strings, found " + describe_json(value));
     std::vector<std::string> out;
     for (const auto& item : value) {
-      if (!item.is_string()) fail(field, "expected a list of strings, found " + describe_json(item));
+      if (!item.is_string())
+        fail(field, "expected a list of strings, found " + describe_json(item));
       out.push_back(item.get<std::string>());
     }
     return out;
@@ -122,8 +124,8 @@ std::vector<std::string> parse_id2label(const FieldReader& reader) {
                                   "\" once each, found key \"" + key + "\"");
     }
     if (!value.is_string()) {
-      reader.fail("id2label", "label of id " + key + ": expected a string, found " +
-                                  describe_json(value));
+      reader.fail("id2label",
+                  "label of id " + key + ": expected a string, found " + describe_json(value));
     }
     seen[static_cast<std::size_t>(id)] = true;
     labels[static_cast<std::size_t>(id)] = value.get<std::string>();
@@ -156,22 +158,21 @@ void check_label2id(const FieldReader& reader, const std::vector<std::string>& l
 
 void check_consistency(const FieldReader& reader, const ViTConfig& config) {
   if (config.hidden_size % config.num_attention_heads != 0) {
-    reader.fail("num_attention_heads",
-                "hidden_size " + std::to_string(config.hidden_size) +
-                    " must be divisible by num_attention_heads, found " +
-                    std::to_string(config.num_attention_heads));
+    reader.fail("num_attention_heads", "hidden_size " + std::to_string(config.hidden_size) +
+                                           " must be divisible by num_attention_heads, found " +
+                                           std::to_string(config.num_attention_heads));
   }
   if (config.patch_size > config.image_size) {
     reader.fail("patch_size", "expected at most image_size " + std::to_string(config.image_size) +
                                   ", found " + std::to_string(config.patch_size));
   }
   if (!(config.layer_norm_eps > 0.0) || !std::isfinite(config.layer_norm_eps)) {
-    reader.fail("layer_norm_eps", "expected a small positive number, found " +
-                                      std::to_string(config.layer_norm_eps));
+    reader.fail("layer_norm_eps",
+                "expected a small positive number, found " + std::to_string(config.layer_norm_eps));
   }
   if (config.hidden_act != "gelu") {
-    reader.fail("hidden_act", "only \"gelu\" (exact erf GELU) is supported, found \"" +
-                                  config.hidden_act + "\"");
+    reader.fail("hidden_act",
+                "only \"gelu\" (exact erf GELU) is supported, found \"" + config.hidden_act + "\"");
   }
   if (config.model_type != "vit") {
     reader.fail("model_type", "expected \"vit\", found \"" + config.model_type + "\"");

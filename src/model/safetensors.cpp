@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "common/errors.h"
 #include "common/files.h"
@@ -26,11 +26,11 @@ struct DTypeEntry {
   std::size_t size;
 };
 
-constexpr DTypeEntry kDTypes[] = {
-    {DType::F32, "F32", 4}, {DType::F16, "F16", 2}, {DType::BF16, "BF16", 2},
-    {DType::F64, "F64", 8}, {DType::I64, "I64", 8}, {DType::I32, "I32", 4},
-    {DType::I16, "I16", 2}, {DType::I8, "I8", 1},   {DType::U8, "U8", 1},
-    {DType::BOOL, "BOOL", 1}};
+constexpr DTypeEntry kDTypes[] = {{DType::F32, "F32", 4},   {DType::F16, "F16", 2},
+                                  {DType::BF16, "BF16", 2}, {DType::F64, "F64", 8},
+                                  {DType::I64, "I64", 8},   {DType::I32, "I32", 4},
+                                  {DType::I16, "I16", 2},   {DType::I8, "I8", 1},
+                                  {DType::U8, "U8", 1},     {DType::BOOL, "BOOL", 1}};
 
 const DTypeEntry& entry_of(DType dtype) {
   for (const auto& entry : kDTypes) {
@@ -47,7 +47,8 @@ std::string shape_string(const std::vector<std::int64_t>& shape) {
   return out + "]";
 }
 
-[[noreturn]] void fail(const std::string& path, const std::string& tensor, const std::string& what) {
+[[noreturn]] void fail(const std::string& path, const std::string& tensor,
+                       const std::string& what) {
   throw ModelError(path + ": tensor '" + tensor + "': " + what);
 }
 
@@ -76,8 +77,9 @@ TensorInfo parse_tensor_entry(const std::string& path, const std::string& name, 
   const auto* known = std::find_if(std::begin(kDTypes), std::end(kDTypes),
                                    [&](const DTypeEntry& e) { return dtype_text == e.name; });
   if (known == std::end(kDTypes)) {
-    fail(path, name, "unsupported dtype \"" + dtype_text +
-                         "\" (expected F32, F16, BF16, F64, I64, I32, I16, I8, U8 or BOOL)");
+    fail(path, name,
+         "unsupported dtype \"" + dtype_text +
+             "\" (expected F32, F16, BF16, F64, I64, I32, I16, I8, U8 or BOOL)");
   }
   info.dtype = known->dtype;
 
@@ -91,14 +93,16 @@ TensorInfo parse_tensor_entry(const std::string& path, const std::string& name, 
   const auto offsets_it = entry.find("data_offsets");
   if (offsets_it == entry.end() || !offsets_it->is_array() || offsets_it->size() != 2 ||
       !(*offsets_it)[0].is_number_unsigned() || !(*offsets_it)[1].is_number_unsigned()) {
-    fail(path, name, "expected 'data_offsets' [begin, end], found " +
-                         (offsets_it == entry.end() ? std::string("nothing") : offsets_it->dump()));
+    fail(path, name,
+         "expected 'data_offsets' [begin, end], found " +
+             (offsets_it == entry.end() ? std::string("nothing") : offsets_it->dump()));
   }
   const auto begin = (*offsets_it)[0].get<std::uint64_t>();
   const auto end = (*offsets_it)[1].get<std::uint64_t>();
   if (end < begin) {
-    fail(path, name, "data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
-                         "] end before begin");
+    fail(path, name,
+         "data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
+             "] end before begin");
   }
   info.offset = begin;
   info.n_bytes = end - begin;
@@ -107,9 +111,10 @@ TensorInfo parse_tensor_entry(const std::string& path, const std::string& name, 
   if (!element_count(info.shape, &count) ||
       count > std::numeric_limits<std::uint64_t>::max() / known->size ||
       count * known->size != info.n_bytes) {
-    fail(path, name, "shape " + shape_string(info.shape) + " of " + dtype_text + " needs " +
-                         std::to_string(count * known->size) + " bytes, data_offsets give " +
-                         std::to_string(info.n_bytes));
+    fail(path, name,
+         "shape " + shape_string(info.shape) + " of " + dtype_text + " needs " +
+             std::to_string(count * known->size) + " bytes, data_offsets give " +
+             std::to_string(info.n_bytes));
   }
   return info;
 }
@@ -123,15 +128,16 @@ void check_offsets(const std::string& path, std::vector<TensorInfo> tensors,
   std::size_t expected = 0;
   for (const auto& info : tensors) {
     if (info.offset != expected) {
-      fail(path, info.name, "data starts at byte " + std::to_string(info.offset) +
-                                " of the data section, expected " + std::to_string(expected) +
-                                (info.offset < expected ? " (overlaps the previous tensor)"
-                                                        : " (a gap before it)"));
+      fail(path, info.name,
+           "data starts at byte " + std::to_string(info.offset) +
+               " of the data section, expected " + std::to_string(expected) +
+               (info.offset < expected ? " (overlaps the previous tensor)" : " (a gap before it)"));
     }
     if (info.n_bytes > data_bytes - expected) {
-      fail(path, info.name, "data ends at byte " + std::to_string(info.offset + info.n_bytes) +
-                                ", past the end of the data section (" +
-                                std::to_string(data_bytes) + " bytes; file truncated?)");
+      fail(path, info.name,
+           "data ends at byte " + std::to_string(info.offset + info.n_bytes) +
+               ", past the end of the data section (" + std::to_string(data_bytes) +
+               " bytes; file truncated?)");
     }
     expected += info.n_bytes;
   }
@@ -161,8 +167,7 @@ std::uint64_t read_header_length(const std::string& path, const std::vector<std:
 
 std::map<std::string, std::string> parse_metadata(const std::string& path, const json& value) {
   if (!value.is_object()) {
-    throw ModelError(path + ": __metadata__: expected an object of strings, found " +
-                     value.dump());
+    throw ModelError(path + ": __metadata__: expected an object of strings, found " + value.dump());
   }
   std::map<std::string, std::string> metadata;
   for (const auto& [key, item] : value.items()) {
@@ -285,8 +290,8 @@ std::vector<float> SafetensorsFile::to_float32(const TensorInfo& info) const {
     return out;
   }
   if (info.dtype != DType::F16 && info.dtype != DType::BF16) {
-    fail(path_, info.name, std::string("expected F32, F16 or BF16 weights, found ") +
-                               dtype_name(info.dtype));
+    fail(path_, info.name,
+         std::string("expected F32, F16 or BF16 weights, found ") + dtype_name(info.dtype));
   }
   const auto convert = info.dtype == DType::F16 ? half_to_float : bfloat16_to_float;
   for (std::size_t i = 0; i < n; ++i) {
@@ -333,8 +338,8 @@ void write_safetensors(const std::string& path, const std::vector<TensorToWrite>
   std::string out;
   out.reserve(8 + header_text.size() + offset);
   for (int i = 0; i < 8; ++i) {
-    out.push_back(static_cast<char>((static_cast<std::uint64_t>(header_text.size()) >> (8 * i)) &
-                                    0xffu));
+    out.push_back(
+        static_cast<char>((static_cast<std::uint64_t>(header_text.size()) >> (8 * i)) & 0xffu));
   }
   out += header_text;
   for (const auto* t : order) {

@@ -22,14 +22,15 @@ struct TensorInfo {
   std::string name;
   DType dtype = DType::F32;
   std::vector<std::int64_t> shape;
-  std::size_t offset = 0;   // from the start of the data section
+  std::size_t offset = 0;  // from the start of the data section
   std::size_t n_bytes = 0;
 };
 
 /// A safetensors file read fully into memory and validated: header length
-/// within the file, JSON well-formed, every dtype known, offsets in order,
-/// inside the data section, not overlapping, and n_bytes == prod(shape) * size.
-/// Any violation is a ModelError naming the file and the tensor.
+/// within the file (and under 100 MB), JSON well-formed, no name twice, every
+/// dtype known, n_bytes == prod(shape) * size, and the tensors tiling the data
+/// section exactly (no overlap, no gap, nothing left over, as the reference
+/// reader requires). Any violation is a ModelError naming the file and the tensor.
 class SafetensorsFile {
  public:
   static SafetensorsFile open(const std::string& path);
@@ -63,7 +64,8 @@ struct TensorToWrite {
 };
 
 /// Writes a safetensors file atomically (temporary file, then rename), tensors
-/// sorted by name as the reference writer does, header padded to 8 bytes.
+/// ordered as the reference writer orders them (larger dtypes first, then by
+/// name), header padded to 8 bytes with spaces. Throws OutputError.
 void write_safetensors(const std::string& path, const std::vector<TensorToWrite>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
 

@@ -47,10 +47,10 @@ std::string shape_string(at::IntArrayRef shape) {
 ViTPatchEmbeddingsImpl::ViTPatchEmbeddingsImpl(const ViTConfig& config)
     : num_channels_(config.num_channels), image_size_(config.image_size) {
   projection = register_module(
-      "projection", torch::nn::Conv2d(torch::nn::Conv2dOptions(config.num_channels,
-                                                               config.hidden_size,
-                                                               config.patch_size)
-                                          .stride(config.patch_size)));
+      "projection",
+      torch::nn::Conv2d(
+          torch::nn::Conv2dOptions(config.num_channels, config.hidden_size, config.patch_size)
+              .stride(config.patch_size)));
 }
 
 torch::Tensor ViTPatchEmbeddingsImpl::forward(const torch::Tensor& pixel_values) {
@@ -90,8 +90,7 @@ ViTSelfAttentionImpl::ViTSelfAttentionImpl(const ViTConfig& config)
 }
 
 std::array<const torch::Tensor*, 6> ViTSelfAttentionImpl::qkv_tensors() const {
-  return {&query->weight, &key->weight, &value->weight,
-          &query->bias,   &key->bias,   &value->bias};
+  return {&query->weight, &key->weight, &value->weight, &query->bias, &key->bias, &value->bias};
 }
 
 bool ViTSelfAttentionImpl::fused_cache_valid() const {
@@ -328,9 +327,9 @@ struct PlannedCopy {
 };
 
 /// Matches checkpoint tensors to parameters; every problem becomes one line of `problems`.
-std::vector<PlannedCopy> plan_weight_copies(
-    torch::OrderedDict<std::string, torch::Tensor>& params, const SafetensorsFile& file,
-    LoadMode mode, std::vector<std::string>& problems) {
+std::vector<PlannedCopy> plan_weight_copies(torch::OrderedDict<std::string, torch::Tensor>& params,
+                                            const SafetensorsFile& file, LoadMode mode,
+                                            std::vector<std::string>& problems) {
   std::vector<PlannedCopy> plan;
   std::set<std::string> loaded;
   for (const TensorInfo& info : file.tensors()) {
@@ -406,8 +405,7 @@ void save_vit_model_dir(ViTForImageClassification& model, const PreprocessorConf
   if (config.architectures.empty()) config.architectures = {"ViTForImageClassification"};
   const fs::path root(dir);
   write_safetensors((root / "model.safetensors").string(), tensors, all_metadata);
-  write_file_atomic((root / "preprocessor_config.json").string(),
-                    preprocessor_config_to_json(pre));
+  write_file_atomic((root / "preprocessor_config.json").string(), preprocessor_config_to_json(pre));
   write_file_atomic((root / "config.json").string(), vit_config_to_json(config));
 }
 
@@ -416,7 +414,8 @@ namespace {
 std::string read_model_file(const fs::path& path) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) {
-    throw ModelError(path.string() + ": not found (a model directory holds config.json, "
+    throw ModelError(path.string() +
+                     ": not found (a model directory holds config.json, "
                      "preprocessor_config.json and model.safetensors)");
   }
   try {
@@ -431,18 +430,19 @@ SafetensorsFile open_weights(const fs::path& dir) {
   const fs::path path = dir / "model.safetensors";
   if (fs::is_regular_file(path, ec)) return SafetensorsFile::open(path.string());
   if (fs::exists(dir / "model.safetensors.index.json", ec)) {
-    throw ModelError(path.string() + ": not found; sharded checkpoints "
+    throw ModelError(path.string() +
+                     ": not found; sharded checkpoints "
                      "(model.safetensors.index.json) are not supported, save as one file");
   }
   if (fs::exists(dir / "pytorch_model.bin", ec)) {
-    throw ModelError(path.string() + ": not found; only safetensors weights are read, convert "
+    throw ModelError(path.string() +
+                     ": not found; only safetensors weights are read, convert "
                      "pytorch_model.bin with save_pretrained(safe_serialization=True)");
   }
   throw ModelError(path.string() + ": not found");
 }
 
-PreprocessorConfig read_preprocessor(const fs::path& dir, const ViTConfig& config,
-                                     LoadMode mode) {
+PreprocessorConfig read_preprocessor(const fs::path& dir, const ViTConfig& config, LoadMode mode) {
   const fs::path path = dir / "preprocessor_config.json";
   std::error_code ec;
   PreprocessorConfig pre;
@@ -456,8 +456,8 @@ PreprocessorConfig read_preprocessor(const fs::path& dir, const ViTConfig& confi
   if (pre.do_resize && (pre.height != config.image_size || pre.width != config.image_size)) {
     throw ModelError(path.string() + ": field 'size': expected " +
                      std::to_string(config.image_size) + "x" + std::to_string(config.image_size) +
-                     " to match config.json image_size, found " + std::to_string(pre.height) +
-                     "x" + std::to_string(pre.width));
+                     " to match config.json image_size, found " + std::to_string(pre.height) + "x" +
+                     std::to_string(pre.width));
   }
   return pre;
 }

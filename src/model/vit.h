@@ -41,8 +41,7 @@ void init_vit_weights(ViTForImageClassification& model);
 
 /// Copies the checkpoint's tensors into the model (converting F16/BF16 to F32).
 /// A missing, unexpected or misshapen tensor is a ModelError naming it and the file.
-void load_vit_weights(ViTForImageClassification& model, const SafetensorsFile& file,
-                      LoadMode mode);
+void load_vit_weights(ViTForImageClassification& model, const SafetensorsFile& file, LoadMode mode);
 
 /// Writes config.json, preprocessor_config.json and model.safetensors (F32)
 /// into `dir`, each atomically, in the form transformers loads.

@@ -40,8 +40,8 @@ class ViTEmbeddingsImpl : public torch::nn::Module {
  public:
   explicit ViTEmbeddingsImpl(const ViTConfig& config);
   torch::Tensor forward(const torch::Tensor& pixel_values);  // -> [B, N, D]
-  torch::Tensor cls_token;            // [1, 1, D]
-  torch::Tensor position_embeddings;  // [1, N, D]
+  torch::Tensor cls_token;                                   // [1, 1, D]
+  torch::Tensor position_embeddings;                         // [1, N, D]
   ViTPatchEmbeddings patch_embeddings{nullptr};
 };
 TORCH_MODULE(ViTEmbeddings);

@@ -73,7 +73,8 @@ TEST(Classifier, ClassifiesPixelsLikeTheReference) {
   EXPECT_GT(classifier->n_parameters(), 80000);
 
   const torch::Tensor pixels = ref.pixels.contiguous();
-  const std::vector<float> flat(pixels.data_ptr<float>(), pixels.data_ptr<float>() + pixels.numel());
+  const std::vector<float> flat(pixels.data_ptr<float>(),
+                                pixels.data_ptr<float>() + pixels.numel());
   const auto predictions = classifier->classify_pixels(flat, static_cast<int>(pixels.size(0)));
   ASSERT_EQ(predictions.size(), static_cast<std::size_t>(pixels.size(0)));
   for (std::size_t i = 0; i < predictions.size(); ++i) {

@@ -60,8 +60,8 @@ TEST(Config, ParsesTheFixtureWrittenLikeTransformers) {
 
 TEST(Config, OptionalFieldsTakeViTConfigDefaults) {
   json j = base_json();
-  for (const char* field : {"qkv_bias", "layer_norm_eps", "num_channels", "hidden_act",
-                            "id2label", "label2id", "architectures", "model_type"}) {
+  for (const char* field : {"qkv_bias", "layer_norm_eps", "num_channels", "hidden_act", "id2label",
+                            "label2id", "architectures", "model_type"}) {
     j.erase(field);
   }
   const ViTConfig c = parse_vit_config(j.dump(), "config.json");

@@ -29,9 +29,8 @@ inline Reference load_reference(const std::string& model_name) {
   const TensorInfo* u8 = file.find("pixels_u8");
   const TensorInfo* logits = file.find("logits");
   Reference ref;
-  ref.pixels_u8 = torch::from_blob(const_cast<std::uint8_t*>(file.data(*u8)), u8->shape,
-                                   torch::kUInt8)
-                      .clone();
+  ref.pixels_u8 =
+      torch::from_blob(const_cast<std::uint8_t*>(file.data(*u8)), u8->shape, torch::kUInt8).clone();
   // float64 product cast to float32, as transformers' rescale does.
   ref.pixels = (ref.pixels_u8.to(torch::kFloat64) * (1.0 / 255.0)).to(torch::kFloat32);
   ref.pixels = (ref.pixels - 0.5) / 0.5;

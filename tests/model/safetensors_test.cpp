@@ -82,8 +82,8 @@ TEST(Safetensors, RoundTripKeepsEveryDtypeShapeAndByte) {
 TEST(Safetensors, HalfToFloatIsExactForAllBitPatterns) {
   std::vector<std::uint16_t> all(65536);
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<std::uint16_t>(i);
-  std::vector<std::uint8_t> bytes = raw_file(
-      R"({"h":{"dtype":"F16","shape":[65536],"data_offsets":[0,131072]}})", 0);
+  std::vector<std::uint8_t> bytes =
+      raw_file(R"({"h":{"dtype":"F16","shape":[65536],"data_offsets":[0,131072]}})", 0);
   const auto* begin = reinterpret_cast<const std::uint8_t*>(all.data());
   bytes.insert(bytes.end(), begin, begin + 131072);
   const auto file = SafetensorsFile::from_bytes(std::move(bytes), "all.safetensors");
@@ -98,7 +98,7 @@ TEST(Safetensors, HalfToFloatIsExactForAllBitPatterns) {
     }
   }
   EXPECT_EQ(values[0x3c00], 1.0f);
-  EXPECT_EQ(values[0x0001], std::ldexp(1.0f, -24));  // smallest subnormal
+  EXPECT_EQ(values[0x0001], std::ldexp(1.0f, -24));     // smallest subnormal
   EXPECT_EQ(values[0x03ff], std::ldexp(1023.0f, -24));  // largest subnormal
   EXPECT_EQ(values[0x7bff], 65504.0f);
   EXPECT_EQ(values[0x7c00], INFINITY);
@@ -109,8 +109,8 @@ TEST(Safetensors, HalfToFloatIsExactForAllBitPatterns) {
 TEST(Safetensors, BFloat16ToFloatIsExactForAllBitPatterns) {
   std::vector<std::uint16_t> all(65536);
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<std::uint16_t>(i);
-  std::vector<std::uint8_t> bytes = raw_file(
-      R"({"b":{"dtype":"BF16","shape":[256,256],"data_offsets":[0,131072]}})", 0);
+  std::vector<std::uint8_t> bytes =
+      raw_file(R"({"b":{"dtype":"BF16","shape":[256,256],"data_offsets":[0,131072]}})", 0);
   const auto* begin = reinterpret_cast<const std::uint8_t*>(all.data());
   bytes.insert(bytes.end(), begin, begin + 131072);
   const auto file = SafetensorsFile::from_bytes(std::move(bytes), "all.safetensors");
@@ -176,13 +176,12 @@ TEST(Safetensors, RejectsBadEntries) {
       {R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
        R"("w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
        8, "appears twice"},
-      {R"({"__metadata__":{"format":1},"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}})",
-       1, "expected a string"},
+      {R"({"__metadata__":{"format":1},"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}})", 1,
+       "expected a string"},
   };
   for (const auto& c : cases) {
     const std::string message = parse_error(raw_file(c.header, c.n_data));
-    EXPECT_NE(message.find(c.expected), std::string::npos)
-        << c.header << "\n  gave: " << message;
+    EXPECT_NE(message.find(c.expected), std::string::npos) << c.header << "\n  gave: " << message;
     EXPECT_NE(message.find("weights.safetensors"), std::string::npos) << message;
   }
   const std::string leftover =

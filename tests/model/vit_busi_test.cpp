@@ -21,8 +21,8 @@ TEST(ViTBusi, LogitsMatchPillowAndReferenceForward) {
   if (!fs::is_directory(data_dir + "/busi")) {
     GTEST_SKIP() << data_dir << "/busi not found; set BCD_DATA_DIR to the shared data folder";
   }
-  const auto fixture = nlohmann::json::parse(
-      read_file_text(testing::fixture_dir("busi_logits.json")));
+  const auto fixture =
+      nlohmann::json::parse(read_file_text(testing::fixture_dir("busi_logits.json")));
   const double tolerance = fixture.at("tolerance").get<double>();
   const auto classifier =
       Classifier::load(testing::fixture_dir(fixture.at("model").get<std::string>()), {0, 4});

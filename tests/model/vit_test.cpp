@@ -45,31 +45,30 @@ TEST(ViT, ParameterNamesAreTransformersNames) {
   std::vector<std::string> names;
   for (const auto& item : model->named_parameters()) names.push_back(item.key());
   const std::string l = "vit.encoder.layer.0.";
-  const std::vector<std::string> expected = {
-      "vit.embeddings.cls_token",
-      "vit.embeddings.position_embeddings",
-      "vit.embeddings.patch_embeddings.projection.weight",
-      "vit.embeddings.patch_embeddings.projection.bias",
-      l + "attention.attention.query.weight",
-      l + "attention.attention.query.bias",
-      l + "attention.attention.key.weight",
-      l + "attention.attention.key.bias",
-      l + "attention.attention.value.weight",
-      l + "attention.attention.value.bias",
-      l + "attention.output.dense.weight",
-      l + "attention.output.dense.bias",
-      l + "intermediate.dense.weight",
-      l + "intermediate.dense.bias",
-      l + "output.dense.weight",
-      l + "output.dense.bias",
-      l + "layernorm_before.weight",
-      l + "layernorm_before.bias",
-      l + "layernorm_after.weight",
-      l + "layernorm_after.bias",
-      "vit.layernorm.weight",
-      "vit.layernorm.bias",
-      "classifier.weight",
-      "classifier.bias"};
+  const std::vector<std::string> expected = {"vit.embeddings.cls_token",
+                                             "vit.embeddings.position_embeddings",
+                                             "vit.embeddings.patch_embeddings.projection.weight",
+                                             "vit.embeddings.patch_embeddings.projection.bias",
+                                             l + "attention.attention.query.weight",
+                                             l + "attention.attention.query.bias",
+                                             l + "attention.attention.key.weight",
+                                             l + "attention.attention.key.bias",
+                                             l + "attention.attention.value.weight",
+                                             l + "attention.attention.value.bias",
+                                             l + "attention.output.dense.weight",
+                                             l + "attention.output.dense.bias",
+                                             l + "intermediate.dense.weight",
+                                             l + "intermediate.dense.bias",
+                                             l + "output.dense.weight",
+                                             l + "output.dense.bias",
+                                             l + "layernorm_before.weight",
+                                             l + "layernorm_before.bias",
+                                             l + "layernorm_after.weight",
+                                             l + "layernorm_after.bias",
+                                             "vit.layernorm.weight",
+                                             "vit.layernorm.bias",
+                                             "classifier.weight",
+                                             "classifier.bias"};
   EXPECT_EQ(names, expected);
   EXPECT_EQ(model->named_parameters()["vit.embeddings.position_embeddings"].sizes(),
             (std::vector<std::int64_t>{1, 5, 16}));
@@ -121,11 +120,9 @@ TEST(ViT, LoadsABareViTModelAsBackbone) {
 }
 
 TEST(ViT, BackboneIsNotAClassifier) {
-  const std::string message = error_of([] {
-    load_vit_model_dir(fixture_dir("vitmodel_h32_i32_backbone"), LoadMode::kClassifier);
-  });
-  EXPECT_NE(message.find("unexpected tensor 'embeddings.cls_token'"), std::string::npos)
-      << message;
+  const std::string message = error_of(
+      [] { load_vit_model_dir(fixture_dir("vitmodel_h32_i32_backbone"), LoadMode::kClassifier); });
+  EXPECT_NE(message.find("unexpected tensor 'embeddings.cls_token'"), std::string::npos) << message;
   EXPECT_NE(message.find("model.safetensors"), std::string::npos) << message;
 }
 
@@ -150,8 +147,8 @@ TEST(ViT, MissingAndUnexpectedTensorsAreErrors) {
   std::vector<TensorToWrite> tensors;
   for (const auto& item : model->named_parameters()) {
     if (item.key() == "classifier.bias") continue;
-    tensors.push_back({item.key(), DType::F32, item.value().sizes().vec(),
-                       item.value().data_ptr()});
+    tensors.push_back(
+        {item.key(), DType::F32, item.value().sizes().vec(), item.value().data_ptr()});
   }
   const float extra = 1.0f;
   tensors.push_back({"vit.extra", DType::F32, {1}, &extra});
@@ -193,15 +190,17 @@ TEST(ViT, MissingFilesAreModelErrors) {
   const std::string dir = (fs::temp_directory_path() / "bcd_vit_test_incomplete").string();
   fs::remove_all(dir);
   fs::create_directories(dir);
-  EXPECT_NE(error_of([&] { load_vit_model_dir(dir, LoadMode::kClassifier); })
-                .find(dir + "/config.json: not found"),
+  EXPECT_NE(error_of([&] {
+              load_vit_model_dir(dir, LoadMode::kClassifier);
+            }).find(dir + "/config.json: not found"),
             std::string::npos);
   fs::copy_file(fixture_dir("vit_h64_i32") + "/config.json", dir + "/config.json");
   fs::copy_file(fixture_dir("vit_h64_i32") + "/preprocessor_config.json",
                 dir + "/preprocessor_config.json");
   write_file_atomic(dir + "/pytorch_model.bin", std::string("x"));
-  EXPECT_NE(error_of([&] { load_vit_model_dir(dir, LoadMode::kClassifier); })
-                .find("convert pytorch_model.bin"),
+  EXPECT_NE(error_of([&] {
+              load_vit_model_dir(dir, LoadMode::kClassifier);
+            }).find("convert pytorch_model.bin"),
             std::string::npos);
   fs::remove_all(dir);
 }
@@ -216,7 +215,8 @@ TEST(ViT, InitialisationFollowsTransformers) {
     const torch::Tensor& t = item.value();
     EXPECT_TRUE(torch::equal(t, b->named_parameters()[item.key()])) << item.key();
     const bool is_norm = item.key().find("layernorm") != std::string::npos;
-    const bool is_bias = item.key().size() > 5 && item.key().substr(item.key().size() - 5) == ".bias";
+    const bool is_bias =
+        item.key().size() > 5 && item.key().substr(item.key().size() - 5) == ".bias";
     if (is_bias) {
       EXPECT_EQ(t.abs().max().item<float>(), 0.0f) << item.key();
     } else if (is_norm) {
