@@ -1,0 +1,126 @@
+// `bcd evaluate` and `bcd audit` end to end: the built binary, the tiny model
+// fixture (tests/fixtures/model/vit_h64_i32) and made-up data sets.
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+class EvalCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / "bcd_eval_cli_test";
+    fs::remove_all(dir_);
+    for (const char* c : {"benign", "malignant"}) {
+      fs::create_directories(dir_ / "data" / c);
+      for (int i = 0; i < 3; ++i) image(dir_ / "data" / c / (std::to_string(i) + ".png"), i);
+    }
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  static void image(const fs::path& path, int seed) {
+    cv::Mat m(48, 64, CV_8UC3);
+    cv::theRNG().state = static_cast<std::uint64_t>(seed + 1);
+    cv::randu(m, cv::Scalar::all(0), cv::Scalar::all(255));
+    cv::imwrite(path.string(), m);
+  }
+
+  CommandResult bcd(const std::string& args) const {
+    const std::string err_file = (dir_ / "stderr.txt").string();
+    const std::string command = std::string(BCD_BINARY_DIR) + "/src/cli/bcd " + args + " 2>'" +
+                                err_file + "'";
+    CommandResult run;
+    FILE* pipe = popen(command.c_str(), "r");
+    char buffer[4096];
+    for (std::size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) run.out.append(buffer, n);
+    const int status = pclose(pipe);
+    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    std::ifstream in(err_file);
+    run.err.assign(std::istreambuf_iterator<char>(in), {});
+    return run;
+  }
+
+  std::string path(const std::string& name) const { return "'" + (dir_ / name).string() + "'"; }
+  static std::string model() {
+    return std::string("--model '") + BCD_SOURCE_DIR + "/tests/fixtures/model/vit_h64_i32'";
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(EvalCli, EvaluatesAFolderWithAllOutputs) {
+  const CommandResult run = bcd("evaluate " + model() + " " + path("data") + " --bootstrap 50 --html " +
+                      path("r.html") + " --predictions " + path("p.csv"));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const Json r = Json::parse(run.out);
+  EXPECT_EQ(r["n_evaluated"], 6);
+  EXPECT_EQ(r["dataset_classes"], Json({"benign", "malignant"}));
+  EXPECT_TRUE(r["classification_report"].contains("macro avg"));
+  EXPECT_EQ(r["bootstrap"]["n_resamples"], 50);
+  std::ifstream csv(dir_ / "p.csv");
+  std::string line;
+  int n_lines = 0;
+  while (std::getline(csv, line)) ++n_lines;
+  EXPECT_EQ(n_lines, 7);
+  const std::string checker = std::string(BCD_SOURCE_DIR) + "/tests/eval/check_html.py";
+  EXPECT_EQ(std::system(("/usr/bin/python3 '" + checker + "' " + path("r.html")).c_str()), 0);
+}
+
+TEST_F(EvalCli, ManifestRowsThatFailAreListedAndExitNonZero) {
+  std::ofstream(dir_ / "set.csv", std::ios::binary)
+      << "\xEF\xBB\xBFid,diagnosis\r\ndata/benign/0,benign\r\n\"data/malignant/1\",malign\r\n"
+         "data/benign/none,benign\r\n";
+  const CommandResult run = bcd("evaluate " + model() + " " + path("set.csv") +
+                      " --label-map malign=malignant --path-pattern '{id}.png' --bootstrap 0" +
+                      " -o " + path("out/report.json"));
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  std::ifstream in(dir_ / "out" / "report.json");
+  const Json r = Json::parse(in);
+  EXPECT_EQ(r["n_evaluated"], 2);
+  ASSERT_EQ(r["n_failed"], 1);
+  EXPECT_EQ(r["failed"][0]["line"], 4);
+  EXPECT_NE(r["failed"][0]["path"].get<std::string>().find("none.png"), std::string::npos);
+}
+
+TEST_F(EvalCli, UnknownLabelIsAnInputError) {
+  std::ofstream(dir_ / "set.csv") << "path,label\ndata/benign/0.png,cyst\n";
+  const CommandResult run = bcd("evaluate " + model() + " " + path("set.csv"));
+  EXPECT_EQ(run.exit_code, 3);
+  EXPECT_NE(run.err.find("--label-map cyst="), std::string::npos) << run.err;
+}
+
+TEST_F(EvalCli, AuditReportsImagesSharedAcrossSets) {
+  fs::create_directories(dir_ / "external" / "benign");
+  fs::copy_file(dir_ / "data" / "malignant" / "2.png", dir_ / "external" / "benign" / "x.png");
+  image(dir_ / "external" / "benign" / "y.png", 40);
+  const std::string args = "audit " + path("data") + " " + path("external") + " -o " +
+                           path("audit.json") + " --html " + path("audit.html");
+  CommandResult run = bcd(args);
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.err.find("external shares 1 image with"), std::string::npos) << run.err;
+  std::ifstream in(dir_ / "audit.json");
+  const Json r = Json::parse(in);
+  EXPECT_EQ(r["across"][0]["n_images_of_b_in_a"], 1);
+  EXPECT_TRUE(r["groups"][0]["cross_label"].get<bool>());
+  run = bcd(args + " --fail-on-shared");
+  EXPECT_EQ(run.exit_code, 1);
+}
+
+}  // namespace
