@@ -321,6 +321,19 @@ std::string model_name_for(const std::string& name, LoadMode mode) {
   return name;
 }
 
+/// Every parameter the mode requires that the checkpoint did not provide.
+void report_missing(const torch::OrderedDict<std::string, torch::Tensor>& params,
+                    const std::set<std::string>& loaded, LoadMode mode,
+                    std::vector<std::string>& problems) {
+  for (const auto& item : params) {
+    const bool required = mode == LoadMode::kClassifier || item.key().rfind("vit.", 0) == 0;
+    if (required && loaded.count(item.key()) == 0) {
+      problems.push_back("missing tensor '" + item.key() + "' (expected shape " +
+                         shape_string(item.value().sizes()) + ")");
+    }
+  }
+}
+
 struct PlannedCopy {
   torch::Tensor* target;
   const TensorInfo* source;
@@ -341,21 +354,20 @@ std::vector<PlannedCopy> plan_weight_copies(torch::OrderedDict<std::string, torc
                          ": the model has no such parameter");
       continue;
     }
+    loaded.insert(name);  // found; any problem below is its own, not a missing tensor
+    if (info.dtype != DType::F32 && info.dtype != DType::F16 && info.dtype != DType::BF16) {
+      problems.push_back("tensor '" + info.name + "': expected F32, F16 or BF16, found " +
+                         dtype_name(info.dtype));
+      continue;
+    }
     if (param->sizes() != at::IntArrayRef(info.shape)) {
       problems.push_back("tensor '" + info.name + "': expected shape " +
                          shape_string(param->sizes()) + ", found " + shape_string(info.shape));
       continue;
     }
-    loaded.insert(name);
     plan.push_back({param, &info});
   }
-  for (const auto& item : params) {
-    const bool required = mode == LoadMode::kClassifier || item.key().rfind("vit.", 0) == 0;
-    if (required && loaded.count(item.key()) == 0) {
-      problems.push_back("missing tensor '" + item.key() + "' (expected shape " +
-                         shape_string(item.value().sizes()) + ")");
-    }
-  }
+  report_missing(params, loaded, mode, problems);
   return plan;
 }
 

@@ -152,6 +152,10 @@ TEST(ViT, MissingAndUnexpectedTensorsAreErrors) {
   }
   const float extra = 1.0f;
   tensors.push_back({"vit.extra", DType::F32, {1}, &extra});
+  const std::vector<std::int32_t> integers(16, 1);
+  for (auto& t : tensors) {
+    if (t.name == "vit.layernorm.bias") t = {t.name, DType::I32, t.shape, integers.data()};
+  }
   const std::string path = (fs::temp_directory_path() / "bcd_vit_test_missing.safetensors");
   write_safetensors(path, tensors);
   const torch::Tensor before = model->vit->layernorm->weight.clone();
@@ -161,6 +165,10 @@ TEST(ViT, MissingAndUnexpectedTensorsAreErrors) {
             std::string::npos)
       << message;
   EXPECT_NE(message.find("unexpected tensor 'vit.extra'"), std::string::npos) << message;
+  EXPECT_NE(message.find("tensor 'vit.layernorm.bias': expected F32, F16 or BF16, found I32"),
+            std::string::npos)
+      << message;
+  EXPECT_EQ(message.find("missing tensor 'vit.layernorm.bias'"), std::string::npos) << message;
   // Nothing was copied: a bad file leaves the model as it was.
   EXPECT_TRUE(torch::equal(model->vit->layernorm->weight, before));
   fs::remove(path);
