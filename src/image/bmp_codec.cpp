@@ -260,40 +260,40 @@ Decoded decode_bmp(const std::uint8_t* data, std::size_t n_bytes, const std::str
   const BmpHeader h = parse_header(data, n_bytes, name);
   check_size({h.width, h.height}, limits, name);
   const Layout layout = pick_layout(h, name);
+  const bool rle = h.compression == kRle8 || h.compression == kRle4;
   const std::size_t width = h.width;
   const std::size_t height = h.height;
+  const std::size_t stride = ((width * h.bits + 31) >> 3) & ~std::size_t{3};
+  // Checked before allocating, so a tiny file cannot claim a huge image.
+  if (!rle && (h.pixels_at > n_bytes || (n_bytes - h.pixels_at) / stride < height)) {
+    fail(name, "truncated BMP data");
+  }
+
+  std::vector<std::uint8_t> indices;  // palette images only, in file row order
+  if (rle) {
+    indices = decode_rle(data, n_bytes, h, name);
+  } else if (layout == Layout::kPalette) {
+    indices.resize(width * height);
+    for (std::size_t r = 0; r < height; ++r) {
+      unpack_indices(data + h.pixels_at + r * stride, h.bits, h.width, &indices[r * width]);
+    }
+  }
+
   Decoded out;
   out.image.width = h.width;
   out.image.height = h.height;
   out.image.rgb.resize(width * height * 3);
-
-  std::vector<std::uint8_t> palette;
-  std::vector<std::uint8_t> indices;
-  if (layout == Layout::kPalette) palette = read_palette(data, n_bytes, h, name);
-  if (h.compression == kRle8 || h.compression == kRle4) {
-    indices = decode_rle(data, n_bytes, h, name);
-  } else {
-    const std::size_t stride = ((width * h.bits + 31) >> 3) & ~std::size_t{3};
-    if (h.pixels_at > n_bytes || (n_bytes - h.pixels_at) / stride < height) {
-      fail(name, "truncated BMP data");
+  const std::vector<std::uint8_t> palette = layout == Layout::kPalette
+                                                ? read_palette(data, n_bytes, h, name)
+                                                : std::vector<std::uint8_t>{};
+  for (std::size_t r = 0; r < height; ++r) {
+    std::uint8_t* dst = &out.image.rgb[(h.top_down ? r : height - 1 - r) * width * 3];
+    if (layout != Layout::kPalette) {
+      unpack_row(data + h.pixels_at + r * stride, layout, h.width, dst);
+      continue;
     }
-    if (layout == Layout::kPalette) indices.resize(width * height);
-    for (std::size_t r = 0; r < height; ++r) {
-      const std::uint8_t* row = data + h.pixels_at + r * stride;
-      if (layout == Layout::kPalette) {
-        unpack_indices(row, h.bits, h.width, &indices[r * width]);
-      } else {
-        const std::size_t y = h.top_down ? r : height - 1 - r;
-        unpack_row(row, layout, h.width, &out.image.rgb[y * width * 3]);
-      }
-    }
-  }
-  if (layout == Layout::kPalette) {
-    for (std::size_t r = 0; r < height; ++r) {
-      const std::size_t y = h.top_down ? r : height - 1 - r;
-      for (std::size_t x = 0; x < width; ++x) {
-        std::memcpy(&out.image.rgb[(y * width + x) * 3], &palette[indices[r * width + x] * 3], 3);
-      }
+    for (std::size_t x = 0; x < width; ++x) {
+      std::memcpy(dst + x * 3, &palette[indices[r * width + x] * 3], 3);
     }
   }
   return out;

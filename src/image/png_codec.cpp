@@ -244,6 +244,14 @@ Decoded decode_png(const std::uint8_t* data, std::size_t n_bytes, const std::str
   ReadGuard guard{&s};
   if (!read_header(&s)) fail(name, std::string("broken PNG: ") + s.error);
 
+  // Deflate expands at most 1032:1, so a file this short cannot hold the
+  // declared pixels: say so before allocating them.
+  const std::uint64_t bits_per_row = std::uint64_t{s.width} * png_get_channels(s.png, s.info) *
+                                     static_cast<std::uint64_t>(s.bit_depth);
+  if ((bits_per_row / 8 + 1) * s.height > std::uint64_t{1032} * n_bytes) {
+    fail(name, "truncated PNG data (" + std::to_string(n_bytes) + " bytes cannot hold " +
+                   std::to_string(s.width) + "x" + std::to_string(s.height) + " pixels)");
+  }
   png_colorp palette = nullptr;
   int n_palette = 0;
   if (s.color_type == PNG_COLOR_TYPE_PALETTE) png_get_PLTE(s.png, s.info, &palette, &n_palette);

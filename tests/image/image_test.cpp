@@ -149,6 +149,32 @@ TEST(Image, HugeDeclaredSizeIsRejectedBeforeDecoding) {
   }
 }
 
+/// The CRC-32 that closes a PNG chunk (over its type and data).
+std::uint32_t png_crc(const std::uint8_t* bytes, std::size_t n) {
+  std::uint32_t crc = 0xFFFFFFFFu;
+  for (std::size_t i = 0; i < n; ++i) {
+    crc ^= bytes[i];
+    for (int bit = 0; bit < 8; ++bit) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+  }
+  return ~crc;
+}
+
+TEST(Image, TinyFileClaimingManyPixelsIsTruncated) {
+  // 10000 x 10000 is under the pixel limit; the few bytes that follow cannot hold it.
+  std::vector<std::uint8_t> png = fixture_bytes("png_rgb8.png");
+  const std::uint8_t side[4] = {0, 0, 0x27, 0x10};
+  std::copy(side, side + 4, png.begin() + 16);
+  std::copy(side, side + 4, png.begin() + 20);
+  const std::uint32_t crc = png_crc(&png[12], 17);  // "IHDR" and its 13 bytes
+  for (int i = 0; i < 4; ++i) png[29 + i] = static_cast<std::uint8_t>(crc >> (24 - 8 * i));
+  EXPECT_NE(decode_error(png, "big.png").find("big.png: truncated PNG data"), std::string::npos);
+
+  std::vector<std::uint8_t> bmp = fixture_bytes("bmp_rgb24.bmp");
+  std::copy(side, side + 4, std::make_reverse_iterator(bmp.begin() + 22));  // width, LE
+  std::copy(side, side + 4, std::make_reverse_iterator(bmp.begin() + 26));  // height, LE
+  EXPECT_EQ(decode_error(bmp, "big.bmp"), "big.bmp: truncated BMP data");
+}
+
 TEST(Image, CorruptPngDataIsAnImageError) {
   std::vector<std::uint8_t> bytes = fixture_bytes("png_rgb8.png");
   for (std::size_t i = 40; i < bytes.size() - 20; i += 7) bytes[i] ^= 0x5a;
