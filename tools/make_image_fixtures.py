@@ -317,7 +317,7 @@ def bmp_cases(d):
     files["bmp_p8_top_down.bmp"] = bmp_bytes(w, h, 8, bmp_rows(idx8, 8), palette, top_down=True)
     files["bmp_p8_short_palette.bmp"] = bmp_bytes(w, h, 8, bmp_rows(flip(idx8 % 40), 8),
                                                   palette[:24])
-    files["bmp_grey_ramp16_as_8bit.bmp"] = bmp_bytes(
+    files["bmp_p8_16_grey_entries.bmp"] = bmp_bytes(
         w, h, 8, bmp_rows(flip(idx4), 8), [(i * 17,) * 3 for i in range(16)])
     files["bmp_os2_p8.bmp"] = bmp_bytes(w, h, 8, bmp_rows(flip(idx8), 8), palette,
                                         header_size=12)
