@@ -36,7 +36,8 @@ std::vector<eval::AuditSet> load_sets(const AuditArgs& args) {
   eval::DataSourceOptions source;
   source.manifest = args.manifest;
   std::vector<eval::AuditSet> sets;
-  for (const auto& data : args.data) sets.push_back({data, eval::load_labelled_files(data, source)});
+  for (const auto& data : args.data)
+    sets.push_back({data, eval::load_labelled_files(data, source)});
   return sets;
 }
 
@@ -72,7 +73,8 @@ int run_audit(AuditArgs args) {
   if (!args.output.empty()) write_file_atomic(args.output, json);
   if (!args.html.empty()) write_file_atomic(args.html, eval::render_audit_html(report));
   // The verdicts are the command's answer, so they reach stderr whatever the log level.
-  for (const auto& verdict : report["verdicts"]) std::cerr << "verdict: " << verdict.get<std::string>() << "\n";
+  for (const auto& verdict : report["verdicts"])
+    std::cerr << "verdict: " << verdict.get<std::string>() << "\n";
 
   if (const std::size_t n = count_unreadable(report); n > 0) {
     spdlog::error("{} files could not be read (listed under \"unreadable\")", n);
@@ -86,8 +88,9 @@ int run_audit(AuditArgs args) {
 RunFn add_audit_command(CLI::App& app) {
   auto args = std::make_shared<AuditArgs>();
   auto* cmd = app.add_subcommand(
-      "audit", "Find exact and near-duplicate images within and across data sets (or the sides "
-               "of a split): duplicate groups, groups with conflicting labels, shared images");
+      "audit",
+      "Find exact and near-duplicate images within and across data sets (or the sides "
+      "of a split): duplicate groups, groups with conflicting labels, shared images");
   cmd->add_option("data", args->data,
                   "Data sets: folders with a sub-folder per class, or CSV / TSV manifests")
       ->required();

@@ -56,7 +56,8 @@ void log_summary(const nlohmann::ordered_json& r) {
 }
 
 int run_evaluate(EvaluateArgs args) {
-  if (!args.separator.empty()) args.source.manifest.separator = eval::parse_separator(args.separator);
+  if (!args.separator.empty())
+    args.source.manifest.separator = eval::parse_separator(args.separator);
   const auto label_map = eval::parse_label_map(args.label_map);
   const auto files = eval::load_labelled_files(args.data, args.source);
   if (files.empty()) throw InputError(args.data + ": no labelled images to evaluate");
@@ -94,10 +95,11 @@ int run_evaluate(EvaluateArgs args) {
 
 RunFn add_evaluate_command(CLI::App& app) {
   auto args = std::make_shared<EvaluateArgs>();
-  auto* cmd = app.add_subcommand(
-      "evaluate", "Measure a model on a labelled data set: classification report, confusion "
-                  "matrix, sensitivity / specificity / PPV / NPV, ROC AUC, bootstrap 95% "
-                  "intervals and calibration, as JSON (and optionally HTML and CSV)");
+  auto* cmd =
+      app.add_subcommand("evaluate",
+                         "Measure a model on a labelled data set: classification report, confusion "
+                         "matrix, sensitivity / specificity / PPV / NPV, ROC AUC, bootstrap 95% "
+                         "intervals and calibration, as JSON (and optionally HTML and CSV)");
   add_model_option(*cmd, args->model_dir);
   cmd->add_option("data", args->data,
                   "A folder with a sub-folder per class, or a CSV / TSV manifest")

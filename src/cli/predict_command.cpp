@@ -18,7 +18,7 @@
 
 namespace bcd::cli {
 namespace fs = std::filesystem;
-using nlohmann::json;
+using json = nlohmann::ordered_json;  // keeps "path" first, as written
 
 namespace {
 
@@ -72,6 +72,7 @@ void predict_chunk(const Classifier& classifier, const std::vector<std::string>&
       slots.push_back(results.size() - 1);
     } catch (const InputError& e) {
       results.back()["error"] = e.what();
+      spdlog::error("{}", e.what());
       ++n_failed;
     }
   }

@@ -25,7 +25,7 @@ void Progress::advance(std::size_t n) {
 }
 
 void Progress::finish() {
-  if (shown_) draw(true);
+  if (shown_ && (drawn_ != done_ || tty_)) draw(true);
 }
 
 void Progress::draw(bool final_line) {
@@ -40,6 +40,7 @@ void Progress::draw(bool final_line) {
                bar.c_str(), done_, total_, rate, elapsed_s, (tty_ && !final_line) ? "" : "\n");
   std::fflush(stderr);
   shown_ = true;
+  drawn_ = done_;
   last_draw_ = std::chrono::steady_clock::now();
 }
 

@@ -20,6 +20,7 @@ class Progress {
   std::string what_;
   std::size_t total_ = 0;
   std::size_t done_ = 0;
+  std::size_t drawn_ = 0;  // done_ when last drawn
   bool tty_ = false;
   bool shown_ = false;
   std::chrono::steady_clock::time_point start_, last_draw_;

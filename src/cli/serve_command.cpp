@@ -26,6 +26,7 @@ struct ServeArgs {
   serve::ServerOptions server;
 };
 
+// The model, where to listen, and how many threads.
 void add_serve_options(CLI::App& cmd, ServeArgs& args) {
   auto& s = args.server;
   add_model_option(cmd, args.model_dir);
@@ -41,6 +42,10 @@ void add_serve_options(CLI::App& cmd, ServeArgs& args) {
       ->envname("BCD_HTTP_THREADS")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+}
+
+// Batching and the limits that keep the server alive under load or bad input.
+void add_limit_options(CLI::App& cmd, serve::ServerOptions& s) {
   cmd.add_option("--max-batch", s.batching.max_batch,
                  "Most images in one forward pass (1: no batching)")
       ->envname("BCD_MAX_BATCH")
@@ -155,6 +160,7 @@ RunFn add_serve_command(CLI::App& app) {
       "and a web page at / (decision support, not a diagnosis)");
   auto args = std::make_shared<ServeArgs>();
   add_serve_options(*cmd, *args);
+  add_limit_options(*cmd, args->server);
   return [args] { return run_serve(*args); };
 }
 

@@ -31,6 +31,11 @@ void add_recipe_options(CLI::App& cmd, TrainOptions& o) {
                  "Probability of mirroring a training image left-right (not in the card's recipe)")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
+  cmd.add_option("--random-crop", o.crop_min_area,
+                 "Smallest area kept by a random resized crop of each training image per step "
+                 "(1: no cropping, the card's recipe)")
+      ->check(CLI::Range(0.05, 1.0))
+      ->capture_default_str();
   cmd.add_flag("--keep-best", o.keep_best,
                "Keep the epoch with the best validation accuracy instead of the last");
   cmd.add_option("--keep-checkpoints", o.keep_checkpoints, "Per-epoch checkpoints kept on disk")
@@ -67,9 +72,15 @@ RunFn add_train_command(CLI::App& app) {
   cmd->add_option("--size", o->size, "From scratch: tiny, small, base, large or demo")
       ->excludes(base)
       ->capture_default_str();
-  cmd->add_option("--image-size", o->image_size,
-                  "From scratch: input side in pixels (0: the size's default)")
-      ->excludes(base);
+  const std::pair<const char*, int*> shape[] = {
+      {"--image-size", &o->image_size}, {"--patch-size", &o->patch_size},
+      {"--hidden-size", &o->hidden_size}, {"--layers", &o->num_layers},
+      {"--heads", &o->num_heads}};
+  for (const auto& [flag, field] : shape) {
+    cmd->add_option(flag, *field, "From scratch: override the size's value (0: keep it)")
+        ->excludes(base)
+        ->check(CLI::NonNegativeNumber);
+  }
   add_recipe_options(*cmd, *o);
   cmd->add_option("--seed", o->seed, "Seed for the split, initialisation, order and augmentation")
       ->capture_default_str();

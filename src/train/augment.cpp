@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "common/errors.h"
+#include "image/resize.h"
 
 namespace bcd {
 
@@ -69,6 +70,30 @@ Image flip_horizontal(const Image& image) {
     }
   }
   return out;
+}
+
+Image random_resized_crop(const Image& image, double min_area, std::mt19937_64& rng) {
+  constexpr int kTries = 10;
+  const double area = static_cast<double>(image.width) * image.height;
+  for (int t = 0; t < kTries; ++t) {
+    const double target = area * uniform(rng, min_area, 1.0);
+    const double aspect = std::exp(uniform(rng, std::log(3.0 / 4.0), std::log(4.0 / 3.0)));
+    const int w = static_cast<int>(std::lround(std::sqrt(target * aspect)));
+    const int h = static_cast<int>(std::lround(std::sqrt(target / aspect)));
+    if (w < 1 || h < 1 || w > image.width || h > image.height) continue;
+    const int x0 = std::uniform_int_distribution<int>(0, image.width - w)(rng);
+    const int y0 = std::uniform_int_distribution<int>(0, image.height - h)(rng);
+    Image crop;
+    crop.width = w;
+    crop.height = h;
+    crop.rgb.resize(static_cast<std::size_t>(w) * h * 3);
+    for (int y = 0; y < h; ++y) {
+      const auto* src = &image.rgb[(static_cast<std::size_t>(y0 + y) * image.width + x0) * 3];
+      std::copy_n(src, static_cast<std::size_t>(w) * 3, &crop.rgb[static_cast<std::size_t>(y) * w * 3]);
+    }
+    return resize_bilinear(crop, image.width, image.height);
+  }
+  return image;
 }
 
 Image augment_copy(const Image& image, const AugmentOptions& options, std::mt19937_64& rng,

@@ -23,6 +23,11 @@ Image gaussian_blur(const Image& image, double sigma);
 Image jpeg_reencode(const Image& image, int quality);
 Image flip_horizontal(const Image& image);
 
+/// A random crop covering [min_area, 1] of the image with aspect ratio in
+/// [3/4, 4/3] (torchvision's RandomResizedCrop sampling), resized back to the
+/// image's own size with Pillow-exact bilinear resampling.
+Image random_resized_crop(const Image& image, double min_area, std::mt19937_64& rng);
+
 /// One extra training copy: each of noise, blur and JPEG is applied with
 /// probability 1/2 (at least one always is), in that order. Returns what was
 /// applied in `applied` ("noise+jpeg", ...) when not null.

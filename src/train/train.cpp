@@ -102,6 +102,22 @@ Model build_model(const TrainOptions& options, const std::vector<std::string>& c
   } else {
     config = vit_config_for_size(options.size);
     if (options.image_size > 0) config.image_size = options.image_size;
+    if (options.patch_size > 0) config.patch_size = options.patch_size;
+    if (options.hidden_size > 0) {
+      config.hidden_size = options.hidden_size;
+      config.intermediate_size = 4 * options.hidden_size;
+    }
+    if (options.num_layers > 0) config.num_hidden_layers = options.num_layers;
+    if (options.num_heads > 0) config.num_attention_heads = options.num_heads;
+    if (config.image_size % config.patch_size != 0 ||
+        config.hidden_size % config.num_attention_heads != 0) {
+      throw InputError("model shape: expected --image-size divisible by --patch-size and "
+                       "--hidden-size divisible by --heads; got " +
+                       std::to_string(config.image_size) + "/" +
+                       std::to_string(config.patch_size) + " and " +
+                       std::to_string(config.hidden_size) + "/" +
+                       std::to_string(config.num_attention_heads));
+    }
   }
   if (options.base_model_dir.empty() || !m.preprocessor.do_resize) {
     m.preprocessor.height = m.preprocessor.width = config.image_size;
@@ -119,8 +135,9 @@ Model build_model(const TrainOptions& options, const std::vector<std::string>& c
 std::unique_ptr<torch::optim::AdamW> make_optimizer(Model& m, const TrainOptions& options) {
   std::vector<torch::Tensor> decay, no_decay;
   for (const auto& p : m.vit->named_parameters()) {
-    const bool exempt = p.key().find("layernorm") != std::string::npos ||
-                        p.key().size() >= 4 && p.key().compare(p.key().size() - 4, 4, "bias") == 0;
+    const std::string& name = p.key();
+    const bool is_bias = name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0;
+    const bool exempt = is_bias || name.find("layernorm") != std::string::npos;
     (exempt ? no_decay : decay).push_back(p.value());
   }
   std::vector<torch::optim::OptimizerParamGroup> groups;
@@ -140,16 +157,32 @@ void set_learning_rate(torch::optim::AdamW& optimizer, double lr) {
   }
 }
 
-/// [B, C, S, S] pixel values for the images at `indices`, optionally mirrored.
+/// Per-step random transforms of a training image (none for evaluation).
+struct StepAugment {
+  const TrainOptions* options = nullptr;
+  std::mt19937_64* rng = nullptr;
+
+  Image apply(const Image& image) const {
+    if (!options) return image;
+    Image out = image;
+    if (options->crop_min_area < 1.0) {
+      out = random_resized_crop(out, options->crop_min_area, *rng);
+    }
+    if (std::bernoulli_distribution(options->hflip_probability)(*rng)) {
+      out = flip_horizontal(out);
+    }
+    return out;
+  }
+};
+
+/// [B, C, S, S] pixel values for the images at `indices`.
 torch::Tensor make_batch(const ImageSet& set, const std::vector<std::size_t>& indices,
-                         const PreprocessorConfig& pre, const std::vector<bool>& flips) {
+                         const PreprocessorConfig& pre, const StepAugment& augment) {
   const int64_t h = pre.height, w = pre.width;
   auto pixels = torch::empty({static_cast<int64_t>(indices.size()), 3, h, w});
   float* out = pixels.data_ptr<float>();
   for (std::size_t i = 0; i < indices.size(); ++i) {
-    const Image& img = set.images[indices[i]];
-    preprocess_into(flips.empty() || !flips[i] ? img : flip_horizontal(img), pre,
-                    out + i * 3 * h * w);
+    preprocess_into(augment.apply(set.images[indices[i]]), pre, out + i * 3 * h * w);
   }
   return pixels;
 }
@@ -178,7 +211,7 @@ void train_one_epoch(Model& m, torch::optim::AdamW& optimizer, const ImageSet& s
   std::vector<std::size_t> order(set.images.size());
   std::iota(order.begin(), order.end(), 0);
   std::shuffle(order.begin(), order.end(), rng);
-  std::bernoulli_distribution flip(options.hflip_probability);
+  const StepAugment augment{&options, &rng};
   const std::size_t micro = options.micro_batch_size > 0 ? options.micro_batch_size
                                                          : options.batch_size;
 
@@ -193,9 +226,7 @@ void train_one_epoch(Model& m, torch::optim::AdamW& optimizer, const ImageSet& s
     for (std::size_t mb = begin; mb < end; mb += micro) {
       const std::vector<std::size_t> idx(order.begin() + mb,
                                          order.begin() + std::min(end, mb + micro));
-      std::vector<bool> flips(idx.size());
-      for (std::size_t i = 0; i < idx.size(); ++i) flips[i] = flip(rng);
-      const auto logits = m.vit->forward(make_batch(set, idx, m.preprocessor, flips));
+      const auto logits = m.vit->forward(make_batch(set, idx, m.preprocessor, augment));
       const auto labels = make_labels(set, idx);
       // Sum over the micro-batch, divided by the whole batch: the accumulated
       // gradient equals that of one pass over the batch with mean reduction.
@@ -226,7 +257,7 @@ Totals evaluate_set(Model& m, const ImageSet& set, int micro) {
     for (std::size_t i = begin; i < std::min(set.images.size(), begin + micro); ++i) {
       idx.push_back(i);
     }
-    const auto logits = m.vit->forward(make_batch(set, idx, m.preprocessor, {}));
+    const auto logits = m.vit->forward(make_batch(set, idx, m.preprocessor, StepAugment{}));
     const auto labels = make_labels(set, idx);
     totals.loss_sum += torch::nn::functional::cross_entropy(
                            logits, labels,
@@ -285,11 +316,14 @@ void validate_options(const TrainOptions& o) {
 
 json options_json(const TrainOptions& o) {
   return {{"data_root", o.data_root}, {"base_model_dir", o.base_model_dir},
-          {"size", o.size}, {"image_size", o.image_size}, {"epochs", o.epochs},
+          {"size", o.size}, {"image_size", o.image_size}, {"patch_size", o.patch_size},
+          {"hidden_size", o.hidden_size}, {"num_layers", o.num_layers},
+          {"num_heads", o.num_heads}, {"epochs", o.epochs},
           {"batch_size", o.batch_size}, {"micro_batch_size", o.micro_batch_size},
           {"learning_rate", o.learning_rate}, {"weight_decay", o.weight_decay},
           {"warmup_ratio", o.warmup_ratio}, {"augment_fraction", o.augment_fraction},
-          {"hflip_probability", o.hflip_probability}, {"keep_best", o.keep_best},
+          {"hflip_probability", o.hflip_probability}, {"crop_min_area", o.crop_min_area},
+          {"keep_best", o.keep_best},
           {"seed", o.seed}, {"threads", o.threads},
           {"validation_fraction", o.split.validation_fraction},
           {"test_fraction", o.split.test_fraction}};

@@ -22,6 +22,10 @@ struct TrainOptions {
   std::string base_model_dir;  // "" -> from scratch with `size`
   std::string size = "demo";   // tiny, small, base, large, demo (from scratch only)
   int image_size = 0;          // from scratch: overrides the size's image side (0: keep)
+  int patch_size = 0;          // from scratch: overrides (0: keep)
+  int hidden_size = 0;         // from scratch: overrides; intermediate = 4 x hidden (0: keep)
+  int num_layers = 0;          // from scratch: overrides (0: keep)
+  int num_heads = 0;           // from scratch: overrides (0: keep)
   int epochs = 12;
   int batch_size = 64;
   int micro_batch_size = 0;    // 0: the whole batch in one pass
@@ -30,6 +34,7 @@ struct TrainOptions {
   double warmup_ratio = 0.0;   // fraction of optimizer steps with a linear warm-up
   double augment_fraction = 0.2;
   double hflip_probability = 0.0;  // not in the model card's recipe; off by default
+  double crop_min_area = 1.0;      // < 1: random resized crops each step (not in the recipe)
   bool keep_best = false;      // final model = best validation accuracy, not the last epoch
   int keep_checkpoints = 2;    // per-epoch checkpoints kept on disk
   bool group_duplicates = true;
