@@ -106,6 +106,7 @@ function choose(file) {
   if (!file) return;
   const image = el('preview-image');
   if (image.src) URL.revokeObjectURL(image.src);
+  image.onerror = () => { el('preview').hidden = true; };  // not an image the browser shows
   image.src = URL.createObjectURL(file);
   el('preview-name').textContent = file.name;
   el('preview').hidden = false;

@@ -28,9 +28,9 @@ Batcher::Batcher(BatcherOptions options, ClassifyBatchFn classify, Metrics* metr
 
 Batcher::~Batcher() { stop(); }
 
-Submission Batcher::submit(Image image) {
+Submission Batcher::submit(ModelInput input) {
   auto job = std::make_shared<Job>();
-  job->image = std::move(image);
+  job->input = std::move(input);
   job->submitted = Clock::now();
   job->abandoned = std::make_shared<std::atomic<bool>>(false);
   Submission submission{job->promise.get_future(), job->abandoned};
@@ -98,18 +98,18 @@ std::vector<std::shared_ptr<Batcher::Job>> Batcher::next_batch() {
 }
 
 void Batcher::classify_batch(std::vector<std::shared_ptr<Job>>& batch) {
-  std::vector<Image> images;
-  images.reserve(batch.size());
-  for (auto& job : batch) images.push_back(std::move(job->image));
+  std::vector<ModelInput> inputs;
+  inputs.reserve(batch.size());
+  for (auto& job : batch) inputs.push_back(std::move(job->input));
 
   const auto start = Clock::now();
   std::vector<Prediction> predictions;
   std::exception_ptr failure;
   try {
-    predictions = classify_(images);
-    if (predictions.size() != images.size()) {
+    predictions = classify_(inputs);
+    if (predictions.size() != inputs.size()) {
       throw Error("classify returned " + std::to_string(predictions.size()) + " predictions for " +
-                  std::to_string(images.size()) + " images");
+                  std::to_string(inputs.size()) + " images");
     }
   } catch (...) {
     failure = std::current_exception();

@@ -1,8 +1,9 @@
 #pragma once
 // Dynamic batching: requests arriving close together share one forward pass.
-// Handler threads submit one image each; a single worker thread takes the
-// oldest waiting image, waits up to max_wait_ms for more (or until max_batch
-// are waiting), and classifies them together.
+// Handler threads decode and preprocess their image (in parallel) and submit
+// it; a single worker thread takes the oldest waiting image, waits up to
+// max_wait_ms for more (or until max_batch are waiting), and classifies them
+// together.
 
 #include <atomic>
 #include <chrono>
@@ -20,9 +21,16 @@
 
 namespace bcd::serve {
 
-/// Classifies a batch of images; returns one Prediction per image, in order.
-/// Called from the batcher's worker thread only.
-using ClassifyBatchFn = std::function<std::vector<Prediction>(const std::vector<Image>&)>;
+/// One image made ready for the model on a handler thread; for a ViT, its
+/// preprocessed pixel values (3 x H x W floats, channels first).
+using ModelInput = std::vector<float>;
+
+/// Turns a decoded image into a ModelInput. Called on handler threads, concurrently.
+using PrepareFn = std::function<ModelInput(const Image&)>;
+
+/// Classifies a batch; returns one Prediction per input, in order. Called from
+/// the batcher's worker thread only.
+using ClassifyBatchFn = std::function<std::vector<Prediction>(const std::vector<ModelInput>&)>;
 
 struct BatcherOptions {
   int max_batch = 8;    // images per forward pass; 1 turns batching off
@@ -70,14 +78,14 @@ class Batcher {
 
   /// Queues one image. Throws QueueFullError or StoppingError. The future may
   /// hold the exception thrown by the classify function.
-  Submission submit(Image image);
+  Submission submit(ModelInput input);
   /// Finishes every queued image, then joins the worker. Idempotent.
   void stop();
 
  private:
   using Clock = std::chrono::steady_clock;
   struct Job {
-    Image image;
+    ModelInput input;
     std::promise<BatchResult> promise;
     Clock::time_point submitted;
     std::shared_ptr<std::atomic<bool>> abandoned;

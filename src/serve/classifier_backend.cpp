@@ -86,10 +86,18 @@ ModelBackend load_classifier_backend(const std::string& model_dir,
   info.revision = file_fingerprint((fs::path(model_dir) / "model.safetensors").string());
   info.labels = classifier->labels();
   info.description = describe(*classifier, info);
-  auto classify = [classifier](const std::vector<Image>& images) {
-    return classifier->classify(images);
+  // Preprocessing runs on the handler threads, in parallel; the batch then
+  // needs only the forward pass, the one step that cannot overlap.
+  auto prepare = [classifier](const Image& image) {
+    return preprocess(image, classifier->preprocessor());
   };
-  return ModelBackend{std::move(info), std::move(classify)};
+  auto classify = [classifier](const std::vector<ModelInput>& inputs) {
+    std::vector<float> pixels;
+    pixels.reserve(inputs.empty() ? 0 : inputs.size() * inputs[0].size());
+    for (const auto& input : inputs) pixels.insert(pixels.end(), input.begin(), input.end());
+    return classifier->classify_pixels(pixels, static_cast<int>(inputs.size()));
+  };
+  return ModelBackend{std::move(info), std::move(prepare), std::move(classify)};
 }
 
 }  // namespace bcd::serve

@@ -88,8 +88,7 @@ Image decode_upload(const std::string& bytes, std::int64_t max_pixels) {
   try {
     size = probe_image_size(data, bytes.size(), "upload");
   } catch (const ImageError& e) {
-    throw ApiError(415, "not_an_image",
-                   std::string(e.what()) + "; expected a PNG, JPEG or BMP image");
+    throw ApiError(415, "not_an_image", e.what());
   }
   const std::int64_t n_pixels = std::int64_t{size.width} * size.height;
   if (n_pixels > max_pixels) {
@@ -139,11 +138,12 @@ void Server::Impl::handle_classify(const Request& req, Response& res) {
   const auto start = std::chrono::steady_clock::now();
   const ModelInfo& info = require_model();
   const int top_k = parse_top_k(req, static_cast<int>(info.labels.size()));
-  Image image = decode_upload(uploaded_bytes(req), options.max_pixels);
-  const nlohmann::json size = {{"width", image.width}, {"height", image.height}};
+  const Image image = decode_upload(uploaded_bytes(req), options.max_pixels);
   const double decode_ms = ms_since(start);
+  ModelInput input = prepare(image);
+  const double prepare_ms = ms_since(start) - decode_ms;
 
-  const BatchResult result = classify_one(std::move(image), start);
+  const BatchResult result = classify_one(std::move(input), start);
   request_context().batch_size = result.batch_size;
 
   nlohmann::json predictions = nlohmann::json::array();
@@ -154,20 +154,22 @@ void Server::Impl::handle_classify(const Request& req, Response& res) {
   write_json(res, {{"predictions", predictions},
                    {"predicted_label", ranked.at(0).label},
                    {"model", {{"name", info.name}, {"revision", info.revision}}},
-                   {"image", size},
+                   {"image", {{"width", image.width}, {"height", image.height}}},
                    {"batch_size", result.batch_size},
                    {"timing_ms",
                     {{"decode", decode_ms},
+                     {"preprocess", prepare_ms},
                      {"queue", result.queue_ms},
                      {"inference", result.inference_ms},
                      {"total", ms_since(start)}}}});
 }
 
 // Queues the image and waits for its batch, within what is left of the request timeout.
-BatchResult Server::Impl::classify_one(Image image, std::chrono::steady_clock::time_point start) {
+BatchResult Server::Impl::classify_one(ModelInput input,
+                                       std::chrono::steady_clock::time_point start) {
   Submission submission;
   try {
-    submission = batcher->submit(std::move(image));
+    submission = batcher->submit(std::move(input));
   } catch (const QueueFullError& e) {
     throw ApiError(503, "queue_full", std::string(e.what()) + "; retry later", kRetryAfterS);
   } catch (const StoppingError& e) {

@@ -185,6 +185,7 @@ void Server::set_model(ModelBackend backend) {
   std::lock_guard<std::mutex> lock(impl_->lifecycle_mutex);
   if (impl_->ready) throw Error("Server::set_model: a model is already set");
   impl_->model = std::make_shared<const ModelInfo>(std::move(backend.info));
+  impl_->prepare = std::move(backend.prepare);
   impl_->batcher = std::make_unique<Batcher>(impl_->options.batching, std::move(backend.classify),
                                              &impl_->metrics);
   impl_->metrics.set_ready(true);

@@ -41,6 +41,7 @@ struct ModelInfo {
 /// A loaded model as the server sees it.
 struct ModelBackend {
   ModelInfo info;
+  PrepareFn prepare;
   ClassifyBatchFn classify;
 };
 

@@ -53,6 +53,7 @@ struct Server::Impl {
   httplib::Server http;
   Metrics metrics;
   std::shared_ptr<const ModelInfo> model;  // set once by set_model, before `ready`
+  PrepareFn prepare;
   std::unique_ptr<Batcher> batcher;
   std::atomic<bool> ready{false};
   std::atomic<bool> stopping{false};
@@ -70,7 +71,7 @@ struct Server::Impl {
   void handle_readyz(const httplib::Request& req, httplib::Response& res);
   void handle_metrics(const httplib::Request& req, httplib::Response& res);
   const ModelInfo& require_model() const;
-  BatchResult classify_one(Image image, std::chrono::steady_clock::time_point start);
+  BatchResult classify_one(ModelInput input, std::chrono::steady_clock::time_point start);
 };
 
 }  // namespace bcd::serve

@@ -10,14 +10,16 @@ namespace bcd::serve {
 namespace {
 
 using testing::FakeModel;
-using testing::solid_image;
+
+ModelInput dark_input() { return FakeModel::prepare(testing::solid_image(2, 2, 0)); }
+ModelInput bright_input() { return FakeModel::prepare(testing::solid_image(2, 2, 255)); }
 
 TEST(Batcher, GroupsImagesThatArriveWithinTheWait) {
   FakeModel model;
   Metrics metrics;
   Batcher batcher({4, 200, 64}, model.fn(), &metrics);
   std::vector<Submission> submissions;
-  for (int i = 0; i < 4; ++i) submissions.push_back(batcher.submit(solid_image(2, 2, 0)));
+  for (int i = 0; i < 4; ++i) submissions.push_back(batcher.submit(dark_input()));
   for (auto& s : submissions) EXPECT_EQ(s.result.get().batch_size, 4);
   EXPECT_EQ(model.n_calls, 1);
   EXPECT_EQ(metrics.images_in_flight(), 0);
@@ -28,7 +30,7 @@ TEST(Batcher, NeverExceedsTheLargestBatch) {
   model.delay = std::chrono::milliseconds(50);
   Batcher batcher({3, 100, 64}, model.fn(), nullptr);
   std::vector<Submission> submissions;
-  for (int i = 0; i < 10; ++i) submissions.push_back(batcher.submit(solid_image(2, 2, 0)));
+  for (int i = 0; i < 10; ++i) submissions.push_back(batcher.submit(dark_input()));
   for (auto& s : submissions) EXPECT_LE(s.result.get().batch_size, 3);
   EXPECT_EQ(model.largest_batch, 3);
   EXPECT_GE(model.n_calls, 4);
@@ -37,8 +39,8 @@ TEST(Batcher, NeverExceedsTheLargestBatch) {
 TEST(Batcher, ReturnsEachImageItsOwnPrediction) {
   FakeModel model;
   Batcher batcher({8, 100, 64}, model.fn(), nullptr);
-  auto dark = batcher.submit(solid_image(2, 2, 0));
-  auto bright = batcher.submit(solid_image(2, 2, 255));
+  auto dark = batcher.submit(dark_input());
+  auto bright = batcher.submit(bright_input());
   EXPECT_EQ(dark.result.get().prediction.ranked[0].label, "malignant");
   EXPECT_EQ(bright.result.get().prediction.ranked[0].label, "benign");
 }
@@ -47,11 +49,11 @@ TEST(Batcher, RefusesBeyondTheQueueCap) {
   FakeModel model;
   model.delay = std::chrono::milliseconds(300);
   Batcher batcher({1, 0, 2}, model.fn(), nullptr);
-  auto running = batcher.submit(solid_image(2, 2, 0));
+  auto running = batcher.submit(dark_input());
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let it start
-  auto queued1 = batcher.submit(solid_image(2, 2, 0));
-  auto queued2 = batcher.submit(solid_image(2, 2, 0));
-  EXPECT_THROW(batcher.submit(solid_image(2, 2, 0)), QueueFullError);
+  auto queued1 = batcher.submit(dark_input());
+  auto queued2 = batcher.submit(dark_input());
+  EXPECT_THROW(batcher.submit(dark_input()), QueueFullError);
   EXPECT_EQ(queued2.result.get().batch_size, 1);
 }
 
@@ -59,8 +61,8 @@ TEST(Batcher, PassesModelFailuresToEveryImageOfTheBatch) {
   FakeModel model;
   model.fail = true;
   Batcher batcher({2, 100, 8}, model.fn(), nullptr);
-  auto a = batcher.submit(solid_image(2, 2, 0));
-  auto b = batcher.submit(solid_image(2, 2, 0));
+  auto a = batcher.submit(dark_input());
+  auto b = batcher.submit(dark_input());
   EXPECT_THROW(a.result.get(), std::runtime_error);
   EXPECT_THROW(b.result.get(), std::runtime_error);
 }
@@ -70,8 +72,8 @@ TEST(Batcher, SkipsAbandonedImages) {
   model.delay = std::chrono::milliseconds(200);
   Metrics metrics;
   Batcher batcher({1, 0, 8}, model.fn(), &metrics);
-  auto first = batcher.submit(solid_image(2, 2, 0));
-  auto gone = batcher.submit(solid_image(2, 2, 0));
+  auto first = batcher.submit(dark_input());
+  auto gone = batcher.submit(dark_input());
   gone.abandoned->store(true);
   first.result.get();
   batcher.stop();
@@ -84,10 +86,10 @@ TEST(Batcher, StopFinishesQueuedImagesThenRefuses) {
   model.delay = std::chrono::milliseconds(50);
   Batcher batcher({1, 0, 8}, model.fn(), nullptr);
   std::vector<Submission> submissions;
-  for (int i = 0; i < 3; ++i) submissions.push_back(batcher.submit(solid_image(2, 2, 0)));
+  for (int i = 0; i < 3; ++i) submissions.push_back(batcher.submit(dark_input()));
   batcher.stop();
   for (auto& s : submissions) EXPECT_EQ(s.result.get().batch_size, 1);
-  EXPECT_THROW(batcher.submit(solid_image(2, 2, 0)), StoppingError);
+  EXPECT_THROW(batcher.submit(dark_input()), StoppingError);
 }
 
 TEST(Batcher, RejectsImpossibleOptions) {

@@ -19,18 +19,26 @@ namespace bcd::serve::testing {
 
 inline const std::vector<std::string> kLabels = {"benign", "malignant", "normal"};
 
-/// A fake model: the scores follow the mean red value of the image, so
-/// different images get different, predictable answers. Counts its calls.
+/// A fake model: the scores follow the mean red value of the image (its
+/// "preprocessing"), so different images get different, predictable answers.
+/// Counts its calls.
 struct FakeModel {
   std::atomic<int> n_calls{0};
   std::atomic<int> largest_batch{0};
   std::chrono::milliseconds delay{0};
   bool fail = false;
 
-  static Prediction predict(const Image& image) {
+  static ModelInput prepare(const Image& image) {
     double red = 0.0;
     for (std::size_t i = 0; i < image.rgb.size(); i += 3) red += image.rgb[i];
     red /= 255.0 * std::max<std::size_t>(1, image.rgb.size() / 3);
+    return {static_cast<float>(red)};
+  }
+
+  static Prediction predict(const Image& image) { return predict_input(prepare(image)); }
+
+  static Prediction predict_input(const ModelInput& input) {
+    const double red = input.at(0);
     Prediction p;
     p.probabilities = {static_cast<float>(0.6 * red + 0.2),
                        static_cast<float>(0.6 * (1 - red) + 0.1), 0.1f};
@@ -41,16 +49,16 @@ struct FakeModel {
   }
 
   ClassifyBatchFn fn() {
-    return [this](const std::vector<Image>& images) {
+    return [this](const std::vector<ModelInput>& inputs) {
       ++n_calls;
+      const int n = static_cast<int>(inputs.size());
       int seen = largest_batch.load();
-      while (static_cast<int>(images.size()) > seen &&
-             !largest_batch.compare_exchange_weak(seen, static_cast<int>(images.size()))) {
+      while (n > seen && !largest_batch.compare_exchange_weak(seen, n)) {
       }
       std::this_thread::sleep_for(delay);
       if (fail) throw std::runtime_error("fake model failure");
       std::vector<Prediction> out;
-      for (const auto& image : images) out.push_back(predict(image));
+      for (const auto& input : inputs) out.push_back(predict_input(input));
       return out;
     };
   }
@@ -62,7 +70,7 @@ struct FakeModel {
                    {{"name", "fake-vit"},
                     {"labels", kLabels},
                     {"input_size", {{"height", 224}, {"width", 224}, {"channels", 3}}}}};
-    return {info, fn()};
+    return {info, prepare, fn()};
   }
 };
 

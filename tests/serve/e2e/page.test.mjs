@@ -152,7 +152,8 @@ async function main() {
     const page = context.pages()[0] || await context.newPage();
     const external = [];
     page.on('request', (req) => {
-      if (!req.url().startsWith(server.url)) external.push(req.url());
+      const url = req.url();  // blob: URLs are the local preview
+      if (!url.startsWith(server.url) && !url.startsWith('blob:')) external.push(url);
     });
     await page.goto(server.url + '/');
     const notice = await page.locator('.notice').textContent();
