@@ -34,8 +34,8 @@ std::string plural(std::size_t n, const std::string& word) {
 }
 
 Json member_json(const Pool& pool, const std::vector<AuditSet>& sets, int i) {
-  return {{"set", sets[pool.set_of[i]].name}, {"path", pool.paths[i]},
-          {"label", pool.file[i]->label}};
+  return {
+      {"set", sets[pool.set_of[i]].name}, {"path", pool.paths[i]}, {"label", pool.file[i]->label}};
 }
 
 /// Members of each group, in index order.
@@ -58,8 +58,10 @@ Json sets_json(const std::vector<AuditSet>& sets, const Pool& pool,
       if (pool.set_of[i] != static_cast<int>(s) || prints[i].ok) continue;
       unreadable.push_back({{"path", pool.paths[i]}, {"reason", prints[i].error}});
     }
-    out.push_back({{"name", sets[s].name}, {"n_files", sets[s].files.size()},
-                   {"n_unreadable", unreadable.size()}, {"unreadable", unreadable}});
+    out.push_back({{"name", sets[s].name},
+                   {"n_files", sets[s].files.size()},
+                   {"n_unreadable", unreadable.size()},
+                   {"unreadable", unreadable}});
   }
   return out;
 }
@@ -90,9 +92,12 @@ Json within_json(const std::vector<AuditSet>& sets, int s, const Pool& pool,
                      std::to_string(n_images) + " of " + plural(sets[s].files.size(), "image") +
                      " (" + std::to_string(n_images - n_groups) + " extra copies); " +
                      plural(conflicting.size(), "group") + " with conflicting labels");
-  return {{"set", sets[s].name}, {"n_groups", n_groups}, {"n_images_in_groups", n_images},
+  return {{"set", sets[s].name},
+          {"n_groups", n_groups},
+          {"n_images_in_groups", n_images},
           {"n_extra_copies", n_images - n_groups},
-          {"n_cross_label_groups", conflicting.size()}, {"cross_label_groups", conflicting}};
+          {"n_cross_label_groups", conflicting.size()},
+          {"cross_label_groups", conflicting}};
 }
 
 /// Images of set b that have a duplicate in set a (and the reverse count).
@@ -114,8 +119,11 @@ Json across_json(const std::vector<AuditSet>& sets, int a, int b, const Pool& po
   verdicts.push_back(sets[b].name + " shares " +
                      (shared_b == 0 ? std::string("no images") : plural(shared_b, "image")) +
                      " with " + sets[a].name);
-  return {{"a", sets[a].name}, {"b", sets[b].name}, {"n_images_of_b_in_a", shared_b},
-          {"n_images_of_a_in_b", shared_a}, {"groups", shared_groups}};
+  return {{"a", sets[a].name},
+          {"b", sets[b].name},
+          {"n_images_of_b_in_a", shared_b},
+          {"n_images_of_a_in_b", shared_a},
+          {"groups", shared_groups}};
 }
 
 Json groups_json(const std::vector<AuditSet>& sets, const Pool& pool,
@@ -131,8 +139,8 @@ Json groups_json(const std::vector<AuditSet>& sets, const Pool& pool,
       exact = exact && prints[i].pixel_hash == prints[members[g][0]].pixel_hash;
       list.push_back(member_json(pool, sets, i));
     }
-    out.push_back({{"id", g}, {"exact", exact}, {"cross_label", labels.size() > 1},
-                   {"members", list}});
+    out.push_back(
+        {{"id", g}, {"exact", exact}, {"cross_label", labels.size() > 1}, {"members", list}});
   }
   return out;
 }
@@ -141,8 +149,10 @@ Json pairs_json(const std::vector<AuditSet>& sets, const Pool& pool,
                 const std::vector<DuplicatePair>& pairs) {
   Json out = Json::array();
   for (const auto& p : pairs) {
-    out.push_back({{"a", member_json(pool, sets, p.a)}, {"b", member_json(pool, sets, p.b)},
-                   {"distance", p.distance}, {"exact", p.exact}});
+    out.push_back({{"a", member_json(pool, sets, p.a)},
+                   {"b", member_json(pool, sets, p.b)},
+                   {"distance", p.distance},
+                   {"exact", p.exact}});
   }
   return out;
 }

@@ -42,9 +42,9 @@ constexpr int kHashVariants = 6;  // full image, four corner crops, centre crop
 /// What the audit keeps of one image.
 struct Fingerprint {
   bool ok = false;
-  std::string error;           // why the image could not be read (when !ok)
+  std::string error;  // why the image could not be read (when !ok)
   int width = 0, height = 0;
-  std::uint64_t pixel_hash = 0;  // exact-duplicate key
+  std::uint64_t pixel_hash = 0;                      // exact-duplicate key
   std::array<std::uint64_t, kHashVariants> phash{};  // [0] is the full image
 };
 
@@ -58,8 +58,8 @@ std::vector<Fingerprint> fingerprint_files(const std::vector<std::string>& paths
 int phash_distance(const Fingerprint& a, const Fingerprint& b, bool crop_variants);
 
 struct DuplicatePair {
-  int a = 0, b = 0;  // indices, a < b
-  int distance = 0;  // PHash Hamming distance
+  int a = 0, b = 0;    // indices, a < b
+  int distance = 0;    // PHash Hamming distance
   bool exact = false;  // same decoded pixels
 };
 

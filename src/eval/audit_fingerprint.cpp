@@ -2,8 +2,8 @@
 // search and union-find grouping.
 
 #include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/img_hash.hpp>
+#include <opencv2/imgcodecs.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -38,8 +38,8 @@ std::uint64_t fnv1a(const std::uint8_t* data, std::size_t n, std::uint64_t h) {
 std::uint64_t pixel_hash(const cv::Mat& bgr) {
   const std::uint32_t dims[2] = {static_cast<std::uint32_t>(bgr.cols),
                                  static_cast<std::uint32_t>(bgr.rows)};
-  std::uint64_t h = fnv1a(reinterpret_cast<const std::uint8_t*>(dims), sizeof dims,
-                          14695981039346656037ULL);
+  std::uint64_t h =
+      fnv1a(reinterpret_cast<const std::uint8_t*>(dims), sizeof dims, 14695981039346656037ULL);
   for (int y = 0; y < bgr.rows; ++y) {
     h = fnv1a(bgr.ptr<std::uint8_t>(y), static_cast<std::size_t>(bgr.cols) * 3, h);
   }

@@ -38,8 +38,9 @@ class GroupPrinter {
 
   std::string overflow_note() const {
     if (skipped_ == 0) return "";
-    return Tag("p").text(std::to_string(skipped_) +
-                         " more groups are listed in the JSON output only.").str();
+    return Tag("p")
+        .text(std::to_string(skipped_) + " more groups are listed in the JSON output only.")
+        .str();
   }
 
  private:
@@ -48,8 +49,9 @@ class GroupPrinter {
     Tag fig("figure");
     const std::string uri = thumbnail_data_uri(path, kThumbnailPx, /*jpeg=*/true);
     if (!uri.empty()) fig.child(Tag("img").attr("src", uri).attr("alt", path));
-    fig.child(Tag("figcaption").text(m["set"].get<std::string>() + " / " +
-                                     m["label"].get<std::string>() + ": " + path));
+    fig.child(Tag("figcaption")
+                  .text(m["set"].get<std::string>() + " / " + m["label"].get<std::string>() + ": " +
+                        path));
     return fig.str();
   }
 
@@ -61,16 +63,18 @@ class GroupPrinter {
 
 std::string sets_table(const Json& audit) {
   Tag t("table");
-  t.child(Tag("tr").child(Tag("th").text("set")).child(Tag("th").text("files"))
-              .child(Tag("th").text("unreadable")).child(Tag("th").text("duplicate groups")));
+  t.child(Tag("tr")
+              .child(Tag("th").text("set"))
+              .child(Tag("th").text("files"))
+              .child(Tag("th").text("unreadable"))
+              .child(Tag("th").text("duplicate groups")));
   for (std::size_t s = 0; s < audit["sets"].size(); ++s) {
     const Json& set = audit["sets"][s];
     t.child(Tag("tr")
                 .child(Tag("td").text(set["name"].get<std::string>()))
                 .child(Tag("td").attr("class", "num").text(set["n_files"].dump()))
                 .child(Tag("td").attr("class", "num").text(set["n_unreadable"].dump()))
-                .child(Tag("td").attr("class", "num")
-                           .text(audit["within"][s]["n_groups"].dump())));
+                .child(Tag("td").attr("class", "num").text(audit["within"][s]["n_groups"].dump())));
   }
   return t.str();
 }
@@ -91,14 +95,15 @@ std::string render_audit_html(const Json& audit, std::size_t max_groups) {
     }
   }
   for (const auto& across : audit["across"]) {
-    for (const auto& id : across["groups"]) shared += printer.group(id.get<std::size_t>(), "shared");
+    for (const auto& id : across["groups"])
+      shared += printer.group(id.get<std::size_t>(), "shared");
   }
   for (std::size_t id = 0; id < audit["groups"].size(); ++id) groups += printer.group(id, "");
   const Json& method = audit["method"];
-  const std::string meta = method["near"].get<std::string>() + " <= " +
-                           method["hamming_threshold"].dump() + " bits, crops compared: " +
-                           method["crop_variants"].get<std::string>() + "; exact: " +
-                           method["exact"].get<std::string>();
+  const std::string meta = method["near"].get<std::string>() +
+                           " <= " + method["hamming_threshold"].dump() +
+                           " bits, crops compared: " + method["crop_variants"].get<std::string>() +
+                           "; exact: " + method["exact"].get<std::string>();
   return fill_template(embedded_template("audit_report.html"),
                        {{"title", "bcd audit"},
                         {"meta", html_escape(meta)},

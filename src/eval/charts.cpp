@@ -12,8 +12,8 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr const char* kColours[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"};
-constexpr double kPlot = 300;    // plot area side, px
-constexpr double kMargin = 50;   // room for axes and labels, px
+constexpr double kPlot = 300;   // plot area side, px
+constexpr double kMargin = 50;  // room for axes and labels, px
 
 std::string number(double value, const char* format = "%.3f") {
   char buffer[32];
@@ -91,12 +91,15 @@ std::string confusion_matrix_svg(const Json& confusion) {
     for (std::size_t c = 0; c < counts[r].size(); ++c) {
       const double share = row_total ? static_cast<double>(counts[r][c]) / row_total : 0;
       Tag rect("rect");
-      rect.attr("x", left + c * cell).attr("y", top + r * cell).attr("width", cell)
-          .attr("height", cell).attr("class", r == c ? "cell diag" : "cell")
+      rect.attr("x", left + c * cell)
+          .attr("y", top + r * cell)
+          .attr("width", cell)
+          .attr("height", cell)
+          .attr("class", r == c ? "cell diag" : "cell")
           .attr("fill-opacity", 0.08 + 0.85 * share);
       svg.child(rect);
-      svg.child(svg_text(left + (c + 0.5) * cell, top + (r + 0.5) * cell,
-                         std::to_string(counts[r][c])));
+      svg.child(
+          svg_text(left + (c + 0.5) * cell, top + (r + 0.5) * cell, std::to_string(counts[r][c])));
       svg.child(svg_text(left + (c + 0.5) * cell, top + (r + 0.5) * cell + 16,
                          row_total ? number(100 * share, "%.0f%%") : "-"));
     }
@@ -115,7 +118,8 @@ std::string roc_svg(const Json& curves, const Json& aucs) {
       Tag poly("polyline");
       poly.attr("points", polyline_points(curve["fpr"].get<std::vector<double>>(),
                                           curve["tpr"].get<std::vector<double>>()))
-          .attr("class", "curve").attr("stroke", colour);
+          .attr("class", "curve")
+          .attr("stroke", colour);
       svg.child(poly);
     }
     const Json& auc = aucs.contains(name) ? aucs[name] : Json();
@@ -138,8 +142,10 @@ std::string reliability_svg(const Json& calibration) {
     const double lower = bin["lower"].get<double>(), upper = bin["upper"].get<double>();
     const double accuracy = bin["accuracy"].get<double>();
     Tag bar("rect");
-    bar.attr("x", kMargin + lower * kPlot).attr("width", (upper - lower) * kPlot - 1)
-        .attr("y", kMargin + (1 - accuracy) * kPlot).attr("height", accuracy * kPlot)
+    bar.attr("x", kMargin + lower * kPlot)
+        .attr("width", (upper - lower) * kPlot - 1)
+        .attr("y", kMargin + (1 - accuracy) * kPlot)
+        .attr("height", accuracy * kPlot)
         .attr("class", "bar");
     bar.child(Tag("title").text(number(lower, "%.2f") + "-" + number(upper, "%.2f") + ": " +
                                 std::to_string(bin["count"].get<long long>()) +

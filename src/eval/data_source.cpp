@@ -36,8 +36,7 @@ std::vector<LabelledFile> load_labelled_files(const std::string& data,
   return to_files(split_samples(split, dataset, options.side), dataset);
 }
 
-std::vector<AuditSet> load_split_sets(const std::string& data_root,
-                                      const std::string& split_file) {
+std::vector<AuditSet> load_split_sets(const std::string& data_root, const std::string& split_file) {
   const Dataset dataset = scan_folder_dataset(data_root);
   const Split split = load_split(split_file);
   std::vector<AuditSet> sets;

@@ -9,8 +9,9 @@ namespace bcd::eval {
 namespace {
 
 /// Decodes rows [begin, end); returns the decoded images and their row indices.
-std::pair<std::vector<Image>, std::vector<std::size_t>> decode_chunk(
-    std::vector<ImageResult>& rows, std::size_t begin, std::size_t end) {
+std::pair<std::vector<Image>, std::vector<std::size_t>> decode_chunk(std::vector<ImageResult>& rows,
+                                                                     std::size_t begin,
+                                                                     std::size_t end) {
   std::vector<Image> images;
   std::vector<std::size_t> index;
   for (std::size_t i = begin; i < end; ++i) {
@@ -33,16 +34,16 @@ void score_rows(const Classifier& classifier, std::vector<ImageResult>& rows, in
   for (std::size_t begin = 0; begin < rows.size(); begin += step) {
     const std::size_t end = std::min(rows.size(), begin + step);
     const auto [images, index] = decode_chunk(rows, begin, end);
-    const auto predictions = images.empty() ? std::vector<Prediction>{}
-                                            : classifier.classify(images);
+    const auto predictions =
+        images.empty() ? std::vector<Prediction>{} : classifier.classify(images);
     for (std::size_t k = 0; k < index.size(); ++k) {
       ImageResult& row = rows[index[k]];
       row.ok = true;
       row.probabilities.assign(predictions[k].probabilities.begin(),
                                predictions[k].probabilities.end());
-      row.predicted_id = static_cast<int>(
-          std::max_element(row.probabilities.begin(), row.probabilities.end()) -
-          row.probabilities.begin());
+      row.predicted_id =
+          static_cast<int>(std::max_element(row.probabilities.begin(), row.probabilities.end()) -
+                           row.probabilities.begin());
     }
     if (progress) progress(end);
   }

@@ -68,8 +68,8 @@ int model_class_for(const std::string& dataset_label, const std::vector<std::str
   for (const auto& l : model_labels) known += (known.empty() ? "" : ", ") + l;
   throw InputError("data set label '" + dataset_label + "'" +
                    (mapped == label_map.end() ? "" : " (mapped to '" + wanted + "')") +
-                   " is not a model label; the model has " + known +
-                   ". Map it with --label-map " + dataset_label + "=<model label>");
+                   " is not a model label; the model has " + known + ". Map it with --label-map " +
+                   dataset_label + "=<model label>");
 }
 
 std::vector<ImageResult> prepare_rows(const std::vector<LabelledFile>& files,

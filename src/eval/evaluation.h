@@ -21,7 +21,7 @@ struct ImageResult {
   int line = 0;            // manifest line, 0 for folder data sets
   int true_id = -1;        // model class id the label maps onto
   bool ok = false;
-  std::string error;                // why it failed (when !ok)
+  std::string error;                  // why it failed (when !ok)
   std::vector<double> probabilities;  // by model class id (when ok)
   int predicted_id = -1;
 };

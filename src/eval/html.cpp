@@ -18,8 +18,7 @@ std::string base64(const std::vector<std::uint8_t>& bytes) {
   std::string out;
   out.reserve((bytes.size() + 2) / 3 * 4);
   for (std::size_t i = 0; i < bytes.size(); i += 3) {
-    const std::uint32_t chunk = (bytes[i] << 16) |
-                                (i + 1 < bytes.size() ? bytes[i + 1] << 8 : 0) |
+    const std::uint32_t chunk = (bytes[i] << 16) | (i + 1 < bytes.size() ? bytes[i + 1] << 8 : 0) |
                                 (i + 2 < bytes.size() ? bytes[i + 2] : 0);
     out += kAlphabet[(chunk >> 18) & 63];
     out += kAlphabet[(chunk >> 12) & 63];
@@ -36,12 +35,23 @@ std::string html_escape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -96,8 +106,8 @@ std::string fill_template(std::string_view page, const std::map<std::string, std
 std::string thumbnail_data_uri(const std::string& path, int max_side, bool jpeg) {
   const cv::Mat image = cv::imread(path, cv::IMREAD_COLOR);
   if (image.empty()) return "";
-  const double scale = std::min(1.0, static_cast<double>(max_side) /
-                                         std::max(image.cols, image.rows));
+  const double scale =
+      std::min(1.0, static_cast<double>(max_side) / std::max(image.cols, image.rows));
   cv::Mat small;
   cv::resize(image, small, cv::Size(), scale, scale, cv::INTER_AREA);
   std::vector<std::uint8_t> bytes;
@@ -105,8 +115,7 @@ std::string thumbnail_data_uri(const std::string& path, int max_side, bool jpeg)
   if (!cv::imencode(jpeg ? ".jpg" : ".png", small, bytes, jpeg ? params : std::vector<int>{})) {
     return "";
   }
-  return std::string(jpeg ? "data:image/jpeg;base64," : "data:image/png;base64,") +
-         base64(bytes);
+  return std::string(jpeg ? "data:image/jpeg;base64," : "data:image/png;base64,") + base64(bytes);
 }
 
 }  // namespace bcd::eval

@@ -26,8 +26,8 @@ class Tag {
   explicit Tag(std::string name) : name_(std::move(name)) {}
   Tag& attr(const std::string& key, const std::string& value);
   Tag& attr(const std::string& key, double value);
-  Tag& text(std::string_view text);      // escaped
-  Tag& child(const std::string& html);   // an already built fragment
+  Tag& text(std::string_view text);     // escaped
+  Tag& child(const std::string& html);  // an already built fragment
   Tag& child(const Tag& tag) { return child(tag.str()); }
   std::string str() const;
 

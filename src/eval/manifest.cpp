@@ -13,10 +13,9 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
-const std::vector<std::string> kPathNames = {"path",       "file",     "filename", "file_name",
-                                             "image",      "image_path", "image_id", "id"};
-const std::vector<std::string> kLabelNames = {"label", "class", "diagnosis", "category",
-                                              "target"};
+const std::vector<std::string> kPathNames = {"path",  "file",       "filename", "file_name",
+                                             "image", "image_path", "image_id", "id"};
+const std::vector<std::string> kLabelNames = {"label", "class", "diagnosis", "category", "target"};
 
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -146,9 +145,8 @@ std::vector<LabelledFile> read_manifest(const std::string& manifest_path,
   const int path_col = find_column(header, options.path_column, kPathNames, manifest_path, "path");
   const int label_col =
       find_column(header, options.label_column, kLabelNames, manifest_path, "label");
-  const std::string base = options.base_dir.empty()
-                               ? fs::path(manifest_path).parent_path().string()
-                               : options.base_dir;
+  const std::string base =
+      options.base_dir.empty() ? fs::path(manifest_path).parent_path().string() : options.base_dir;
   std::vector<LabelledFile> files;
   for (std::size_t r = 1; r < rows.size(); ++r) {
     const auto& row = rows[r];

@@ -40,8 +40,7 @@ struct CsvRow {
   int line = 0;
   std::vector<std::string> fields;
 };
-std::vector<CsvRow> parse_delimited(std::string_view text, char separator,
-                                    const std::string& name);
+std::vector<CsvRow> parse_delimited(std::string_view text, char separator, const std::string& name);
 
 /// Reads a manifest. Throws InputError naming the file, the line and the
 /// column at fault (missing column, row with the wrong number of fields,

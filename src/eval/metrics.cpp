@@ -227,8 +227,8 @@ Calibration calibration(const std::vector<double>& confidence, const std::vector
   std::vector<double> sum_conf(n_bins, 0), sum_correct(n_bins, 0);
   std::vector<std::int64_t> counts(n_bins, 0);
   for (std::size_t i = 0; i < confidence.size(); ++i) {
-    const int bin = std::clamp(static_cast<int>(std::ceil(confidence[i] * n_bins)) - 1, 0,
-                               n_bins - 1);
+    const int bin =
+        std::clamp(static_cast<int>(std::ceil(confidence[i] * n_bins)) - 1, 0, n_bins - 1);
     ++counts[bin];
     sum_conf[bin] += confidence[i];
     sum_correct[bin] += correct[i] ? 1 : 0;
@@ -271,7 +271,7 @@ nlohmann::ordered_json class_metrics_json(const ClassMetrics& m) {
 }  // namespace
 
 nlohmann::ordered_json report_json(const ClassificationReport& report,
-                           const std::vector<std::string>& class_names) {
+                                   const std::vector<std::string>& class_names) {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
   for (std::size_t k = 0; k < report.classes.size(); ++k) {
     j[class_names.at(report.classes[k])] = class_metrics_json(report.per_class[k]);

@@ -99,8 +99,7 @@ double percentile_sorted(const std::vector<double>& sorted, double q);
 /// Draws resample index sets reproducibly: std::mt19937_64(seed), index =
 /// draw % n (bias below n / 2^64, negligible), so results are the same on
 /// every platform and standard library.
-std::vector<std::vector<int>> bootstrap_indices(int n_samples, int n_resamples,
-                                                std::uint64_t seed);
+std::vector<std::vector<int>> bootstrap_indices(int n_samples, int n_resamples, std::uint64_t seed);
 
 /// Expected calibration error over equal-width bins of the top-class
 /// probability (Guo et al. 2017): bin b holds confidences in (b/B, (b+1)/B]
@@ -134,6 +133,6 @@ nlohmann::ordered_json compute_metrics(const ScoredSet& set, const MetricsOption
 /// "macro avg", "weighted avg"}).
 nlohmann::ordered_json ratio_json(const Ratio& value);
 nlohmann::ordered_json report_json(const ClassificationReport& report,
-                           const std::vector<std::string>& class_names);
+                                   const std::vector<std::string>& class_names);
 
 }  // namespace bcd::eval

@@ -41,7 +41,10 @@ Json binary_json(const BinaryMetrics& b) {
           {"specificity", ratio_json(b.specificity)},
           {"ppv", ratio_json(b.ppv)},
           {"npv", ratio_json(b.npv)},
-          {"tp", b.tp}, {"fp", b.fp}, {"tn", b.tn}, {"fn", b.fn}};
+          {"tp", b.tp},
+          {"fp", b.fp},
+          {"tn", b.tn},
+          {"fn", b.fn}};
 }
 
 Json curve_json(const RocCurve& curve) {
@@ -100,8 +103,10 @@ Ratio positive_auc_on(const Context& c, const std::vector<int>& rows) {
 }
 
 Json interval_json(const Interval& iv) {
-  return {{"estimate", ratio_json(iv.estimate)}, {"low", ratio_json(iv.low)},
-          {"high", ratio_json(iv.high)}, {"n_resamples", iv.n_resamples},
+  return {{"estimate", ratio_json(iv.estimate)},
+          {"low", ratio_json(iv.low)},
+          {"high", ratio_json(iv.high)},
+          {"n_resamples", iv.n_resamples},
           {"n_defined", iv.n_defined}};
 }
 
@@ -144,7 +149,8 @@ Json bootstrap_json(const Context& c, const MetricsOptions& options) {
   }
   j["malignancy_auc"] = nullptr;
   if (c.positive >= 0) {
-    j["malignancy_auc"] = interval([&](const std::vector<int>& r) { return positive_auc_on(c, r); });
+    j["malignancy_auc"] =
+        interval([&](const std::vector<int>& r) { return positive_auc_on(c, r); });
   }
   return j;
 }
@@ -152,10 +158,12 @@ Json bootstrap_json(const Context& c, const MetricsOptions& options) {
 // --- report sections
 
 Json confusion_json(const Context& c) {
-  const auto m = confusion_matrix(c.set.truth, c.predicted,
-                                  static_cast<int>(c.set.class_names.size()));
-  return {{"labels", c.set.class_names}, {"rows", "true class"},
-          {"columns", "predicted class"}, {"matrix", m.counts}};
+  const auto m =
+      confusion_matrix(c.set.truth, c.predicted, static_cast<int>(c.set.class_names.size()));
+  return {{"labels", c.set.class_names},
+          {"rows", "true class"},
+          {"columns", "predicted class"},
+          {"matrix", m.counts}};
 }
 
 Json reports_json(const Context& c) {
@@ -175,12 +183,13 @@ Json reports_json(const Context& c) {
   }
   const auto set_aside =
       classification_report(confusion_matrix(truth_kept, predicted_kept, n_classes), c.classes);
-  const auto strict = classification_report(
-      confusion_matrix(c.set.truth, c.predicted, n_classes), c.classes);
-  return {{"classification_report", report_json(set_aside, c.set.class_names)},
-          {"classification_report_strict", report_json(strict, c.set.class_names)},
-          {"set_aside", {{"count", n_foreign}, {"by_predicted_class", foreign},
-                         {"n_counted", truth_kept.size()}}}};
+  const auto strict =
+      classification_report(confusion_matrix(c.set.truth, c.predicted, n_classes), c.classes);
+  return {
+      {"classification_report", report_json(set_aside, c.set.class_names)},
+      {"classification_report_strict", report_json(strict, c.set.class_names)},
+      {"set_aside",
+       {{"count", n_foreign}, {"by_predicted_class", foreign}, {"n_counted", truth_kept.size()}}}};
 }
 
 Json malignancy_json(const Context& c, const MetricsOptions& options) {
@@ -224,7 +233,9 @@ Json calibration_json(const Context& c, int n_bins) {
   const Calibration cal = calibration(confidence, correct, n_bins);
   Json bins = Json::array();
   for (const auto& b : cal.bins) {
-    bins.push_back({{"lower", b.lower}, {"upper", b.upper}, {"count", b.count},
+    bins.push_back({{"lower", b.lower},
+                    {"upper", b.upper},
+                    {"count", b.count},
                     {"mean_confidence", ratio_json(b.mean_confidence)},
                     {"accuracy", ratio_json(b.accuracy)}});
   }

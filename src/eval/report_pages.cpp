@@ -64,27 +64,26 @@ std::string interval_text(const Json& iv) {
 std::string summary_html(const Evaluation& e) {
   const Json& r = e.report;
   const Json& mal = r["malignancy"];
-  return table("", {"measure", "value"},
-               {{"images evaluated", r["n_evaluated"]},
-                {"files that failed", r["n_failed"]},
-                {"accuracy (set-aside predictions excluded)",
-                 r["classification_report"]["accuracy"]},
-                {"accuracy (strict: they count as wrong)",
-                 r["classification_report_strict"]["accuracy"]},
-                {"predictions of a class the data set lacks", r["set_aside"]["count"]},
-                {"malignancy AUC", mal.is_null() ? Json() : mal["auc"]},
-                {"expected calibration error", r["calibration"]["ece"]}});
+  return table(
+      "", {"measure", "value"},
+      {{"images evaluated", r["n_evaluated"]},
+       {"files that failed", r["n_failed"]},
+       {"accuracy (set-aside predictions excluded)", r["classification_report"]["accuracy"]},
+       {"accuracy (strict: they count as wrong)", r["classification_report_strict"]["accuracy"]},
+       {"predictions of a class the data set lacks", r["set_aside"]["count"]},
+       {"malignancy AUC", mal.is_null() ? Json() : mal["auc"]},
+       {"expected calibration error", r["calibration"]["ece"]}});
 }
 
 std::string malignancy_html(const Json& mal) {
   if (mal.is_null()) return Tag("p").text("The model has no malignant class.").str();
   std::vector<std::vector<Json>> rows;
   for (const auto& [name, b] : {std::pair<std::string, Json>{"argmax", mal["argmax"]},
-                                {"P(" + mal["positive_class"].get<std::string>() + ") >= " +
-                                     value_text(mal["at_threshold"]["threshold"]),
+                                {"P(" + mal["positive_class"].get<std::string>() +
+                                     ") >= " + value_text(mal["at_threshold"]["threshold"]),
                                  mal["at_threshold"]}}) {
-    rows.push_back({name, b["sensitivity"], b["specificity"], b["ppv"], b["npv"], b["tp"],
-                    b["fp"], b["tn"], b["fn"]});
+    rows.push_back({name, b["sensitivity"], b["specificity"], b["ppv"], b["npv"], b["tp"], b["fp"],
+                    b["tn"], b["fn"]});
   }
   return table("positive class: " + mal["positive_class"].get<std::string>() + "; AUC " +
                    value_text(mal["auc"]),
@@ -101,9 +100,8 @@ std::string intervals_html(const Json& boot) {
   for (const auto& [name, iv] : boot["recall"].items()) {
     rows.push_back({"recall of " + name, interval_text(iv)});
   }
-  const std::string caption = "95% percentile intervals, " +
-                              value_text(boot["n_resamples"]) + " resamples, seed " +
-                              value_text(boot["seed"]);
+  const std::string caption = "95% percentile intervals, " + value_text(boot["n_resamples"]) +
+                              " resamples, seed " + value_text(boot["seed"]);
   return table(caption, {"metric", "estimate (95% CI)"}, rows);
 }
 
@@ -120,8 +118,9 @@ std::string mistakes_html(const Evaluation& e) {
   for (const ImageResult* r : worst_mistakes(e, kMistakesShown)) {
     char score[16];
     std::snprintf(score, sizeof score, "%.3f", r->probabilities[r->predicted_id]);
-    out += figure(r->path, "true " + r->true_label + ", predicted " +
-                               e.model_labels[r->predicted_id] + " (" + score + "): " + r->path,
+    out += figure(r->path,
+                  "true " + r->true_label + ", predicted " + e.model_labels[r->predicted_id] +
+                      " (" + score + "): " + r->path,
                   kThumbnailPx, false);
   }
   return out.empty() ? Tag("p").text("No mistakes.").str() : out;

@@ -46,8 +46,8 @@ int test_images_in_training(const bcd::Split& split, const bcd::Dataset& dataset
     }
     return set;
   };
-  const auto report = bcd::eval::audit_sets(
-      {side("train", "training data"), side("test", "test set")}, {});
+  const auto report =
+      bcd::eval::audit_sets({side("train", "training data"), side("test", "test set")}, {});
   return report["across"][0]["n_images_of_b_in_a"].get<int>();
 }
 

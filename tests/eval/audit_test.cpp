@@ -117,11 +117,11 @@ TEST_F(AuditImages, ReportsSharedImagesAndConflictingLabels) {
                                   {{save("a.png", a), "benign", 0},
                                    {save("a_copy.png", a_small), "malignant", 0},
                                    {save("b.png", b), "benign", 0}}};
-  const bcd::eval::AuditSet test{"test set",
-                                 {{save("a_test.jpg", a, {cv::IMWRITE_JPEG_QUALITY, 80}),
-                                   "benign", 0},
-                                  {save("c.png", c), "normal", 0},
-                                  {(dir_ / "missing.png").string(), "normal", 0}}};
+  const bcd::eval::AuditSet test{
+      "test set",
+      {{save("a_test.jpg", a, {cv::IMWRITE_JPEG_QUALITY, 80}), "benign", 0},
+       {save("c.png", c), "normal", 0},
+       {(dir_ / "missing.png").string(), "normal", 0}}};
   const auto report = bcd::eval::audit_sets({train, test}, {});
   EXPECT_EQ(report["within"][0]["n_groups"], 1);
   EXPECT_EQ(report["within"][0]["n_cross_label_groups"], 1);
@@ -129,8 +129,9 @@ TEST_F(AuditImages, ReportsSharedImagesAndConflictingLabels) {
   EXPECT_EQ(report["sets"][1]["n_unreadable"], 1);
   EXPECT_EQ(report["sets"][1]["unreadable"][0]["reason"], "file not found");
   const auto verdicts = report["verdicts"].get<std::vector<std::string>>();
-  EXPECT_NE(std::find(verdicts.begin(), verdicts.end(), "test set shares 1 image with training data"),
-            verdicts.end());
+  EXPECT_NE(
+      std::find(verdicts.begin(), verdicts.end(), "test set shares 1 image with training data"),
+      verdicts.end());
 }
 
 }  // namespace

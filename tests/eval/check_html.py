@@ -43,7 +43,8 @@ class Checker(HTMLParser):
 
     def handle_endtag(self, tag):
         if not self.stack or self.stack[-1] != tag:
-            self.problem(f"</{tag}> does not close the open <{self.stack[-1] if self.stack else ''}>")
+            innermost = self.stack[-1] if self.stack else ""
+            self.problem(f"</{tag}> does not close the open <{innermost}>")
             return
         self.stack.pop()
 

@@ -44,8 +44,8 @@ class EvalCli : public ::testing::Test {
 
   CommandResult bcd(const std::string& args) const {
     const std::string err_file = (dir_ / "stderr.txt").string();
-    const std::string command = std::string(BCD_BINARY_DIR) + "/src/cli/bcd " + args + " 2>'" +
-                                err_file + "'";
+    const std::string command =
+        std::string(BCD_BINARY_DIR) + "/src/cli/bcd " + args + " 2>'" + err_file + "'";
     CommandResult run;
     FILE* pipe = popen(command.c_str(), "r");
     char buffer[4096];
@@ -66,8 +66,9 @@ class EvalCli : public ::testing::Test {
 };
 
 TEST_F(EvalCli, EvaluatesAFolderWithAllOutputs) {
-  const CommandResult run = bcd("evaluate " + model() + " " + path("data") + " --bootstrap 50 --html " +
-                      path("r.html") + " --predictions " + path("p.csv"));
+  const CommandResult run =
+      bcd("evaluate " + model() + " " + path("data") + " --bootstrap 50 --html " + path("r.html") +
+          " --predictions " + path("p.csv"));
   ASSERT_EQ(run.exit_code, 0) << run.err;
   const Json r = Json::parse(run.out);
   EXPECT_EQ(r["n_evaluated"], 6);
@@ -87,9 +88,10 @@ TEST_F(EvalCli, ManifestRowsThatFailAreListedAndExitNonZero) {
   std::ofstream(dir_ / "set.csv", std::ios::binary)
       << "\xEF\xBB\xBFid,diagnosis\r\ndata/benign/0,benign\r\n\"data/malignant/1\",malign\r\n"
          "data/benign/none,benign\r\n";
-  const CommandResult run = bcd("evaluate " + model() + " " + path("set.csv") +
-                      " --label-map malign=malignant --path-pattern '{id}.png' --bootstrap 0" +
-                      " -o " + path("out/report.json"));
+  const CommandResult run =
+      bcd("evaluate " + model() + " " + path("set.csv") +
+          " --label-map malign=malignant --path-pattern '{id}.png' --bootstrap 0" + " -o " +
+          path("out/report.json"));
   EXPECT_EQ(run.exit_code, 1) << run.err;
   std::ifstream in(dir_ / "out" / "report.json");
   const Json r = Json::parse(in);

@@ -19,9 +19,8 @@ ImageResult scored(const std::string& path, int truth, std::vector<double> p) {
   r.true_label = kLabels[truth];
   r.ok = true;
   r.probabilities = std::move(p);
-  r.predicted_id = static_cast<int>(std::max_element(r.probabilities.begin(),
-                                                     r.probabilities.end()) -
-                                    r.probabilities.begin());
+  r.predicted_id = static_cast<int>(
+      std::max_element(r.probabilities.begin(), r.probabilities.end()) - r.probabilities.begin());
   return r;
 }
 

@@ -69,9 +69,9 @@ class HtmlReports : public ::testing::Test {
       r.true_label = e.model_labels[r.true_id];
       r.ok = true;
       r.probabilities = scored[i].second;
-      r.predicted_id = static_cast<int>(std::max_element(r.probabilities.begin(),
-                                                         r.probabilities.end()) -
-                                        r.probabilities.begin());
+      r.predicted_id =
+          static_cast<int>(std::max_element(r.probabilities.begin(), r.probabilities.end()) -
+                           r.probabilities.begin());
       e.rows.push_back(r);
     }
     ImageResult broken;
@@ -103,8 +103,8 @@ TEST_F(HtmlReports, AuditPageShowsGroupsSideBySide) {
   const std::string a = image("a.png", 1);
   const std::string a2 = (dir_ / "a_copy.png").string();
   fs::copy_file(a, a2);
-  const bcd::eval::AuditSet set{"data <1>", {{a, "benign", 0}, {a2, "malignant", 0},
-                                             {image("b.png", 2), "normal", 0}}};
+  const bcd::eval::AuditSet set{
+      "data <1>", {{a, "benign", 0}, {a2, "malignant", 0}, {image("b.png", 2), "normal", 0}}};
   const auto audit = bcd::eval::audit_sets({set}, {});
   const std::string html = bcd::eval::render_audit_html(audit);
   EXPECT_EQ(html.find("{{"), std::string::npos);

@@ -18,8 +18,8 @@ class ManifestFiles : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
-           ("bcd_manifest_test_" + std::string(
-                ::testing::UnitTest::GetInstance()->current_test_info()->name()));
+           ("bcd_manifest_test_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -56,9 +56,9 @@ TEST(Manifest, ParsesQuotesAndLineEnds) {
 }
 
 TEST_F(ManifestFiles, ReadsBomCrlfAndQuotedPaths) {
-  const auto path =
-      write("set.csv", "\xEF\xBB\xBFimage_path,Diagnosis\r\n\"img/a, 1.png\",benign\r\n"
-                       "img/b.png,\"malignant\"\r\n");
+  const auto path = write("set.csv",
+                          "\xEF\xBB\xBFimage_path,Diagnosis\r\n\"img/a, 1.png\",benign\r\n"
+                          "img/b.png,\"malignant\"\r\n");
   const auto files = read_manifest(path);
   ASSERT_EQ(files.size(), 2u);
   EXPECT_EQ(files[0].path, in_dir("img/a, 1.png"));
@@ -96,8 +96,7 @@ TEST_F(ManifestFiles, ErrorsNameFileLineAndColumn) {
   EXPECT_NE(error_of(ragged).find("b.csv: line 3: expected 2 fields"), std::string::npos);
 
   const auto open_quote = write("c.csv", "path,label\n\"x.png,benign\n");
-  EXPECT_NE(error_of(open_quote).find("line 2: a quoted field is never closed"),
-            std::string::npos);
+  EXPECT_NE(error_of(open_quote).find("line 2: a quoted field is never closed"), std::string::npos);
 
   const auto empty_label = write("d.csv", "path,label\nx.png, \n");
   EXPECT_NE(error_of(empty_label).find("line 2: empty label"), std::string::npos);
