@@ -76,6 +76,9 @@ std::vector<int> group_duplicates(std::size_t n_images, const std::vector<Duplic
 std::vector<int> near_duplicate_groups(const std::vector<std::string>& paths,
                                        const AuditOptions& options = {});
 
+/// A short name of the grouping rule for Split::grouping, e.g. "phash<=8+crops".
+std::string grouping_name(const AuditOptions& options);
+
 /// One set taking part in an audit (a data set, or one side of a split).
 struct AuditSet {
   std::string name;  // shown in verdicts: "training data", "test set", a folder

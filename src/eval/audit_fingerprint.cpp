@@ -167,4 +167,9 @@ std::vector<int> near_duplicate_groups(const std::vector<std::string>& paths,
   return group_duplicates(paths.size(), find_duplicate_pairs(prints, options));
 }
 
+std::string grouping_name(const AuditOptions& options) {
+  return "phash<=" + std::to_string(options.hamming_threshold) +
+         (options.crop_variants ? "+crops" : "");
+}
+
 }  // namespace bcd::eval

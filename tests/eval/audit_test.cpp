@@ -93,6 +93,14 @@ TEST_F(AuditImages, FindsResizedRecompressedCroppedAndBrightenedCopies) {
   EXPECT_NE(prints[0].pixel_hash, prints[3].pixel_hash);
 }
 
+TEST(Audit, NamesItsGroupingRule) {
+  AuditOptions options;
+  EXPECT_EQ(bcd::eval::grouping_name(options), "phash<=8+crops");
+  options.hamming_threshold = 5;
+  options.crop_variants = false;
+  EXPECT_EQ(bcd::eval::grouping_name(options), "phash<=5");
+}
+
 TEST_F(AuditImages, KeepsApartImagesWithTheSameHistogram) {
   const cv::Mat base = smooth_image(2);
   const std::vector<std::string> paths = {

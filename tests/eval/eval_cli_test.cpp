@@ -84,6 +84,27 @@ TEST_F(EvalCli, EvaluatesAFolderWithAllOutputs) {
   EXPECT_EQ(std::system(("/usr/bin/python3 '" + checker + "' " + path("r.html")).c_str()), 0);
 }
 
+// The report renders in a real browser: headless Chromium takes a screenshot,
+// which must be a full-size picture with content (not a blank page).
+TEST_F(EvalCli, HtmlReportRendersInHeadlessChromium) {
+  if (!fs::exists("/usr/bin/chromium")) GTEST_SKIP() << "no /usr/bin/chromium (apt chromium)";
+  const CommandResult run = bcd("evaluate " + model() + " " + path("data") + " --bootstrap 20 -o " +
+                                path("r.json") + " --html " + path("r.html"));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::string png = (dir_ / "shot.png").string();
+  const std::string command =
+      "timeout 120 /usr/bin/chromium --headless --no-sandbox --disable-gpu --hide-scrollbars "
+      "--window-size=1200,2400 --screenshot='" +
+      png + "' 'file://" + (dir_ / "r.html").string() + "' >/dev/null 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  const cv::Mat shot = cv::imread(png, cv::IMREAD_GRAYSCALE);
+  ASSERT_FALSE(shot.empty()) << "no screenshot at " << png;
+  EXPECT_EQ(shot.cols, 1200);
+  cv::Scalar mean, stddev;
+  cv::meanStdDev(shot, mean, stddev);
+  EXPECT_GT(stddev[0], 10.0) << "the page rendered blank";
+}
+
 TEST_F(EvalCli, ManifestRowsThatFailAreListedAndExitNonZero) {
   std::ofstream(dir_ / "set.csv", std::ios::binary)
       << "\xEF\xBB\xBFid,diagnosis\r\ndata/benign/0,benign\r\n\"data/malignant/1\",malign\r\n"
