@@ -51,6 +51,12 @@ void add_data_options(CLI::App& cmd, TrainOptions& o) {
   cmd.add_option("--split", o.split_path,
                  "Split file: reused when it exists, written otherwise "
                  "(default: OUTPUT/split.json)");
+  cmd.add_flag("!--no-group-duplicates", o.group_duplicates,
+               "Do not keep near-duplicate images (bcd audit's groups) on one side of a new split");
+  cmd.add_option("--duplicate-threshold", o.duplicate_threshold,
+                 "PHash Hamming distance that makes two images near duplicates when grouping "
+                 "(-1: bcd audit's default)")
+      ->capture_default_str();
   cmd.add_option("--validation-fraction", o.split.validation_fraction,
                  "Share of each class held out for validation (new splits only)")
       ->capture_default_str();

@@ -14,6 +14,7 @@
 #include "common/files.h"
 #include "common/log.h"
 #include "data/dataset.h"
+#include "eval/audit.h"
 #include "image/preprocess.h"
 #include "image/resize.h"
 #include "model/classifier.h"
@@ -52,7 +53,21 @@ Split prepare_split(const TrainOptions& options, const Dataset& dataset) {
                  split.validation.size(), split.test.size());
     return split;
   }
-  Split split = make_split(dataset, options.split, /*group_of=*/{});
+  std::vector<int> group_of;
+  std::string grouping;
+  if (options.group_duplicates) {
+    eval::AuditOptions audit;
+    audit.threads = options.threads;
+    if (options.duplicate_threshold >= 0) audit.hamming_threshold = options.duplicate_threshold;
+    std::vector<std::string> paths;
+    for (const auto& s : dataset.samples) paths.push_back(s.path);
+    group_of = eval::near_duplicate_groups(paths, audit);
+    grouping = "exact pixels or PHash Hamming distance <= " +
+               std::to_string(audit.hamming_threshold) + " (bcd audit)";
+  }
+  Split split = make_split(dataset, options.split, group_of);
+  split.grouping = grouping;
+  spdlog::info("near-duplicate groups kept on one side: {}", split.groups.size());
   save_split(split, path);
   spdlog::info("wrote split {} (train {}, validation {}, test {})", path, split.train.size(),
                split.validation.size(), split.test.size());
