@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <random>
 
 #include "eval/audit.h"
@@ -64,6 +65,12 @@ class AuditImages : public ::testing::Test {
                    const std::vector<int>& params = {}) {
     const auto path = (dir_ / name).string();
     EXPECT_TRUE(cv::imwrite(path, image, params)) << path;
+    return path;
+  }
+
+  std::string text_file(const std::string& name) {
+    const auto path = (dir_ / name).string();
+    std::ofstream(path) << "not an image\n";
     return path;
   }
 
@@ -129,13 +136,15 @@ TEST_F(AuditImages, ReportsSharedImagesAndConflictingLabels) {
       "test set",
       {{save("a_test.jpg", a, {cv::IMWRITE_JPEG_QUALITY, 80}), "benign", 0},
        {save("c.png", c), "normal", 0},
-       {(dir_ / "missing.png").string(), "normal", 0}}};
+       {(dir_ / "missing.png").string(), "normal", 0},
+       {text_file("notes.png"), "normal", 0}}};
   const auto report = bcd::eval::audit_sets({train, test}, {});
   EXPECT_EQ(report["within"][0]["n_groups"], 1);
   EXPECT_EQ(report["within"][0]["n_cross_label_groups"], 1);
   EXPECT_EQ(report["across"][0]["n_images_of_b_in_a"], 1);
-  EXPECT_EQ(report["sets"][1]["n_unreadable"], 1);
+  EXPECT_EQ(report["sets"][1]["n_unreadable"], 2);
   EXPECT_EQ(report["sets"][1]["unreadable"][0]["reason"], "file not found");
+  EXPECT_EQ(report["sets"][1]["unreadable"][1]["reason"], "not a decodable image");
   const auto verdicts = report["verdicts"].get<std::vector<std::string>>();
   EXPECT_NE(
       std::find(verdicts.begin(), verdicts.end(), "test set shares 1 image with training data"),
