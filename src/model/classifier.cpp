@@ -2,9 +2,13 @@
 
 #include <dlfcn.h>
 #include <link.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <numeric>
 #include <thread>
@@ -94,6 +98,16 @@ void set_compute_threads(int n_threads) {
     n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(n_threads);
   set_openblas_threads_everywhere(n_threads);
+}
+
+void restart_with_passive_openmp_wait(char** argv) {
+  const char* opt_out = std::getenv("BCD_OMP_REEXEC");
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr || (opt_out && std::string(opt_out) == "0")) {
+    return;
+  }
+  ::setenv("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/1);
+  ::execv("/proc/self/exe", argv);
+  spdlog::debug("could not restart with OMP_WAIT_POLICY=PASSIVE ({})", std::strerror(errno));
 }
 
 // ---------------------------------------------------------------------------------------------
