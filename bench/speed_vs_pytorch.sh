@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # bcd's ViT forward pass against PyTorch 1.13 eager, on the same random-weight ViT-B/16
-# model and the same inputs, at batch 1 and 8 and 1 and 2 threads.
+# model and the same inputs, at batch 1 and 8 and 1 and 2 threads. Every run is pinned with
+# taskset to as many cores as threads: the pthread OpenBLAS otherwise takes every core
+# whatever torch.set_num_threads says. Times are the fastest of the timed passes, the figure
+# least disturbed by other processes on a shared machine.
 #
 # Each side gets the best of the set-ups a user could pick without rebuilding:
 #   default  as installed (PyTorch: libblas.so.3 as the Debian alternatives resolve it,
@@ -17,6 +20,7 @@
 #   BCD_BENCH_ITERATIONS (5; batch 8 uses half).
 # Prints one line per setting, e.g.
 #   batch=1 threads=2 bcd_ms=250.1 (default) pytorch_ms=262.3 (omp) bcd/pytorch=0.95
+# (milliseconds per forward pass)
 # and each measurement on stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,18 +46,18 @@ if [ ! -f "$model_dir/model.safetensors" ]; then
   "$python" bench/pytorch_vit.py make-model "$model_dir" --size "$size"
 fi
 
-# median_ms of one "... median_ms=M ..." line
-median() { sed -n 's/.*median_ms=\([0-9.]*\).*/\1/p'; }
+# min_ms of one "... min_ms=M" line
+fastest() { sed -n 's/.*min_ms=\([0-9.]*\).*/\1/p'; }
 
 # run_setup SETUP COMMAND...: the command's median under that set-up
 run_setup() {
   local setup=$1
   shift
   case $setup in
-    default) "$@" | median ;;
-    passive) OMP_WAIT_POLICY=PASSIVE "$@" | median ;;
-    omp) LD_PRELOAD="$openmp_blas" "$@" | median ;;
-    blas1) OPENBLAS_NUM_THREADS=1 "$@" | median ;;
+    default) "$@" | fastest ;;
+    passive) OMP_WAIT_POLICY=PASSIVE "$@" | fastest ;;
+    omp) LD_PRELOAD="$openmp_blas" "$@" | fastest ;;
+    blas1) OPENBLAS_NUM_THREADS=1 "$@" | fastest ;;
   esac
 }
 
@@ -79,11 +83,12 @@ for batch in $batches; do
   [ "$batch" -gt 1 ] && n=$(((iterations + 1) / 2))
   for threads in $thread_counts; do
     log "batch=$batch threads=$threads"
+    pin=(taskset -c "0-$((threads - 1))")
     read -r bcd_ms bcd_setup < <(best bcd "default passive" \
-      "$bench_bin" "$model_dir" "$batch" "$threads" "$n" 1)
+      "${pin[@]}" "$bench_bin" "$model_dir" "$batch" "$threads" "$n" 1)
     read -r pytorch_ms pytorch_setup < <(best pytorch "$pytorch_setups" \
-      "$python" bench/pytorch_vit.py time "$model_dir" --batch "$batch" --threads "$threads" \
-      --iterations "$n" --warmup 1)
+      "${pin[@]}" "$python" bench/pytorch_vit.py time "$model_dir" --batch "$batch" \
+      --threads "$threads" --iterations "$n" --warmup 1)
     ratio=$(awk -v a="$bcd_ms" -v b="$pytorch_ms" 'BEGIN { printf "%.2f", a / b }')
     echo "batch=$batch threads=$threads bcd_ms=$bcd_ms ($bcd_setup)" \
       "pytorch_ms=$pytorch_ms ($pytorch_setup) bcd/pytorch=$ratio"

@@ -27,8 +27,8 @@ torch::nn::LayerNorm make_layer_norm(const ViTConfig& config) {
 /// True when no gradient is being recorded, so tensors may be overwritten in place.
 bool may_work_in_place() { return !torch::GradMode::is_enabled(); }
 
-/// a + b, in a's storage when autograd is off or a is not needed for backward.
-/// Every caller passes as `a` the output of a linear layer, which its backward never reads.
+/// a + b, written into a. Safe under autograd too: every caller passes as `a` the fresh
+/// output of a linear layer, which no backward function reads.
 torch::Tensor add_residual(torch::Tensor a, const torch::Tensor& b) { return a.add_(b); }
 
 std::string shape_string(at::IntArrayRef shape) {

@@ -264,6 +264,49 @@ TEST(ViT, TrainsUnderAutogradAndInferenceSeesNewWeights) {
   EXPECT_LT(max_abs_diff(model->forward(pixels), after_grad), 1e-6);
 }
 
+TEST(ViT, GradientsMatchFiniteDifferences) {
+  // In double precision, so that central differences are accurate to about 1e-8.
+  ViTForImageClassification model(small_config(3));
+  torch::manual_seed(3);
+  init_vit_weights(model);
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : model->parameters()) p.add_(torch::randn_like(p) * 0.3);
+  }
+  model->to(torch::kFloat64);
+  const torch::Tensor pixels = torch::rand({2, 3, 16, 16}, torch::kFloat64) * 2 - 1;
+  const torch::Tensor labels = torch::tensor({2, 0});
+  const auto loss_of = [&] {
+    return torch::nn::functional::cross_entropy(model->forward(pixels), labels);
+  };
+  loss_of().backward();
+
+  const std::string l = "vit.encoder.layer.0.";
+  auto params = model->named_parameters();
+  for (const std::string& name : std::vector<std::string>{
+           "vit.embeddings.cls_token", "vit.embeddings.position_embeddings",
+           "vit.embeddings.patch_embeddings.projection.weight",
+           l + "attention.attention.query.weight", l + "attention.attention.key.bias",
+           l + "attention.attention.value.weight", l + "layernorm_before.weight",
+           l + "intermediate.dense.bias", "classifier.weight"}) {
+    torch::Tensor flat = params[name].view({-1});
+    const torch::Tensor grad = params[name].grad().view({-1});
+    for (const std::int64_t i : {std::int64_t{0}, flat.size(0) / 2, flat.size(0) - 1}) {
+      const double h = 1e-6;
+      double up, down;
+      {
+        torch::NoGradGuard no_grad;
+        flat[i] += h;
+        up = loss_of().item<double>();
+        flat[i] -= 2 * h;
+        down = loss_of().item<double>();
+        flat[i] += h;
+      }
+      EXPECT_NEAR(grad[i].item<double>(), (up - down) / (2 * h), 1e-6) << name << "[" << i << "]";
+    }
+  }
+}
+
 TEST(ViT, RejectsPixelsOfTheWrongShape) {
   ViTForImageClassification model(small_config(3));
   torch::NoGradGuard no_grad;
