@@ -88,9 +88,13 @@ Server::Impl::Impl(ServerOptions server_options) : options(std::move(server_opti
   http.set_read_timeout(timeout);
   http.set_write_timeout(timeout);
   http.set_keep_alive_timeout(kKeepAliveTimeoutS);
+  // httplib's default options add SO_REUSEPORT, which lets a second server
+  // bind the same port and silently take half the connections; only
+  // SO_REUSEADDR is wanted (restart while old connections linger in TIME_WAIT).
   http.set_socket_options([this](socket_t sock) {
     listen_socket = sock;
-    httplib::default_socket_options(sock);
+    const int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   });
   install_hooks();
   install_routes();

@@ -144,6 +144,15 @@ TEST_F(ServerTest, MultipartWithoutAnImageFieldIs400) {
   EXPECT_EQ(error_code(res), "missing_image");
 }
 
+TEST(Server, PortInUseIsAnInputError) {
+  RunningServer first;
+  ServerOptions options;
+  options.host = "127.0.0.1";
+  options.port = first.port();
+  Server second(options);
+  EXPECT_THROW(second.bind(), InputError);
+}
+
 TEST(Server, UploadLargerThanTheLimitIs413) {
   ServerOptions options;
   options.max_upload_bytes = 1000;

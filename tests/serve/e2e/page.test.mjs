@@ -1,14 +1,16 @@
 // End-to-end test of the web page: starts `bcd serve` with a model, drives the
 // page in Debian's headless Chromium with the keyboard on a phone-sized
 // screen, uploads a BUSI image, reads the three scores off the page and
-// compares them with `bcd predict` on the same file; then a text file must
-// give a readable error. Keeps screenshots in tests/serve/e2e/screenshots/.
+// compares them with `bcd predict` on the same file; drops a second image on
+// the drop zone and compares again; then a text file must give a readable
+// error. Keeps screenshots in tests/serve/e2e/screenshots/.
 //
 // Exit codes: 0 pass, 1 fail, 77 skipped (no model, data, chromium or npm packages).
 // Setup: apt-get install chromium; (cd tests/serve/e2e && npm ci)
 
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync }
+  from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +21,7 @@ const bcd = process.env.BCD_BIN || path.join(root, 'build/src/cli/bcd');
 const model = process.env.BCD_MODEL || path.join(root, 'tests/fixtures/model/vit_h48_i224');
 const dataDir = process.env.BCD_DATA_DIR || path.join(root, '../shared/data');
 const image = path.join(dataDir, 'busi/malignant/malignant (1).png');
+const droppedImage = path.join(dataDir, 'busi/benign/benign (2).png');
 const chromiumPath = process.env.BCD_CHROMIUM || '/usr/bin/chromium';
 const screenshots = path.join(here, 'screenshots');
 
@@ -74,11 +77,30 @@ function stopServer(server) {
   });
 }
 
-function predictScores() {
-  const out = execFileSync(bcd, ['predict', '--model', model, image], { encoding: 'utf8' });
+// {file: {label: score}} from `bcd predict` on `files`.
+function predictScores(files) {
+  const out = execFileSync(bcd, ['predict', '--model', model, ...files], { encoding: 'utf8' });
   const results = JSON.parse(out);
-  check(results.length === 1 && results[0].scores, `unexpected bcd predict output: ${out}`);
-  return Object.fromEntries(results[0].scores.map((s) => [s.label, s.score]));
+  check(results.length === files.length, `unexpected bcd predict output: ${out}`);
+  return Object.fromEntries(results.map((r) => {
+    check(Array.isArray(r.scores), `no scores for ${r.path} in bcd predict's output: ${out}`);
+    return [r.path, Object.fromEntries(r.scores.map((s) => [s.label, s.score]))];
+  }));
+}
+
+// Drops `file` on the drop zone as a user dragging it from a file manager would.
+async function dropFile(page, file) {
+  const payload = { base64: readFileSync(file).toString('base64'), name: path.basename(file) };
+  const transfer = await page.evaluateHandle(({ base64, name }) => {
+    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    const data = new DataTransfer();
+    data.items.add(new File([bytes], name, { type: 'image/png' }));
+    return data;
+  }, payload);
+  await page.dispatchEvent('#drop-zone', 'dragenter', { dataTransfer: transfer });
+  await page.dispatchEvent('#drop-zone', 'drop', { dataTransfer: transfer });
+  await page.waitForFunction(
+    () => document.getElementById('status').textContent !== 'Classifying…');
 }
 
 // Chooses `file` through the keyboard: Tab to the drop zone, Enter opens the chooser.
@@ -136,11 +158,14 @@ async function checkErrorMessage(page) {
 async function main() {
   if (!existsSync(bcd)) skip(`no bcd binary at ${bcd}`);
   if (!existsSync(path.join(model, 'model.safetensors'))) skip(`no model at ${model}`);
-  if (!existsSync(image)) skip(`no BUSI image at ${image} (set BCD_DATA_DIR)`);
+  for (const file of [image, droppedImage]) {
+    if (!existsSync(file)) skip(`no BUSI image at ${file} (set BCD_DATA_DIR)`);
+  }
   if (!existsSync(chromiumPath)) skip(`no chromium at ${chromiumPath}; apt-get install chromium`);
   const { chromium } = await loadPlaywright();
 
-  const expected = predictScores();
+  const expectedAll = predictScores([image, droppedImage]);
+  const expected = expectedAll[image];
   const server = await startServer();
   const profile = mkdtempSync(path.join(tmpdir(), 'bcd-chromium-'));
   let context;
@@ -165,11 +190,18 @@ async function main() {
     mkdirSync(screenshots, { recursive: true });
     await page.screenshot({ path: path.join(screenshots, 'page_result.png'), fullPage: true });
 
+    await dropFile(page, droppedImage);
+    const dropped = await readScores(page);
+    compareScores(dropped, expectedAll[droppedImage]);
+    check(await page.locator('#preview-name').textContent() === path.basename(droppedImage),
+      'the preview does not show the dropped file');
+
     const errorText = await checkErrorMessage(page);
     await page.screenshot({ path: path.join(screenshots, 'page_error.png'), fullPage: true });
     check(external.length === 0, `the page fetched from elsewhere: ${external.join(', ')}`);
     console.log(`page scores: ${shown.items.map((i) => `${i.label} ${i.shown}`).join(', ')}`);
     console.log(`bcd predict: ${JSON.stringify(expected)}`);
+    console.log(`dropped: ${dropped.items.map((i) => `${i.label} ${i.shown}`).join(', ')}`);
     console.log(`error shown for a text file: ${errorText.trim()}`);
   } finally {
     if (context) await context.close();
