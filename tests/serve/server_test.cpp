@@ -32,6 +32,17 @@ httplib::Result post_raw(RunningServer& server, const std::string& bytes,
   return server.client()->Post(path.c_str(), bytes, "application/octet-stream");
 }
 
+// Requests are counted just after their response is sent (httplib's logger
+// hook), so a client can see its answer a moment before the count moves.
+bool wait_for_count(Server& server, const std::string& route, int status, std::int64_t n) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (server.metrics().request_count(route, status) < n) {
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
 class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override { server_.server().set_model(model_.backend()); }
@@ -193,6 +204,7 @@ TEST_F(ServerTest, ModelRouteDescribesTheModel) {
 TEST_F(ServerTest, MetricsCountRequestsLatencyAndBatches) {
   post_raw(server_, png_bytes(solid_image(8, 8, 0)));
   post_raw(server_, "not an image");
+  ASSERT_TRUE(wait_for_count(server_.server(), "/v1/classify", 415, 1));
   const auto res = server_.client()->Get("/metrics");
   ASSERT_EQ(res->status, 200);
   EXPECT_EQ(res->get_header_value("Content-Type").rfind("text/plain", 0), 0u);
@@ -232,7 +244,7 @@ TEST(Server, FullQueueIs503WithRetryAfter) {
   EXPECT_EQ(n_ok + n_busy, 4);
   EXPECT_GE(n_busy, 1);
   EXPECT_GE(n_ok, 2);  // the one running and the one queued
-  EXPECT_GE(server.server().metrics().request_count("/v1/classify", 503), 1);
+  EXPECT_TRUE(wait_for_count(server.server(), "/v1/classify", 503, 1));
 }
 
 TEST(Server, ResultLaterThanTheRequestTimeoutIs503) {
