@@ -4,7 +4,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cctype>
+#include <regex>
 
 #include "common/errors.h"
 #include "image/image.h"
@@ -127,7 +129,9 @@ void Server::Impl::install_routes() {
   for (std::size_t i = 0; i < kNumWebAssets; ++i) {
     const EmbeddedFile& file = kWebAssets[i];
     const std::string name = file.name;
-    http.Get(name == "index.html" ? "/" : "/" + name, [&file](const Request&, Response& res) {
+    // httplib's route patterns are regular expressions; "." must match only itself.
+    const std::string pattern = std::regex_replace(name, std::regex(R"(\.)"), R"(\.)");
+    http.Get(name == "index.html" ? "/" : "/" + pattern, [&file](const Request&, Response& res) {
       res.set_content(reinterpret_cast<const char*>(file.data), file.n_bytes,
                       content_type_for(file.name));
     });

@@ -16,6 +16,9 @@ namespace {
 // Idle keep-alive connections hold a thread until this passes, and stop()
 // waits for them, so it is kept short.
 constexpr int kKeepAliveTimeoutS = 2;
+// httplib closes a connection after 5 requests by default; busy clients would
+// then reconnect every few requests.
+constexpr std::size_t kKeepAliveMaxRequests = 1000;
 
 // Debian's libcpp-httplib is compiled with a listen backlog of 5: a burst of
 // more new connections than that loses SYNs, which the clients resend only
@@ -88,6 +91,7 @@ Server::Impl::Impl(ServerOptions server_options) : options(std::move(server_opti
   http.set_read_timeout(timeout);
   http.set_write_timeout(timeout);
   http.set_keep_alive_timeout(kKeepAliveTimeoutS);
+  http.set_keep_alive_max_count(kKeepAliveMaxRequests);
   // httplib's default options add SO_REUSEPORT, which lets a second server
   // bind the same port and silently take half the connections; only
   // SO_REUSEADDR is wanted (restart while old connections linger in TIME_WAIT).

@@ -333,6 +333,7 @@ TEST_F(ServerTest, ServesTheWebPage) {
   EXPECT_EQ(server_.client()->Get("/app.js")->get_header_value("Content-Type"),
             "text/javascript; charset=utf-8");
   EXPECT_EQ(server_.client()->Get("/style.css")->status, 200);
+  EXPECT_EQ(server_.client()->Get("/appXjs")->status, 404);  // "." in a route is literal
 }
 
 }  // namespace
