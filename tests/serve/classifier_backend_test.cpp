@@ -66,12 +66,21 @@ TEST_F(ClassifierBackendTest, ModelRouteReportsLabelsInputSizeAndCard) {
   EXPECT_EQ(body["input_size"]["width"], reference->preprocessor().width);
   EXPECT_EQ(body["num_parameters"], reference->n_parameters());
   EXPECT_FALSE(body["architecture"].get<std::string>().empty());
-  const fs::path card = fs::path(model_dir_) / "README.md";
-  if (fs::exists(card)) {
-    EXPECT_EQ(body["model_card"], read_file_text(card.string()));
-  } else {
-    EXPECT_TRUE(body["model_card"].is_null());
+  EXPECT_EQ(body["model_card"].is_null(), !fs::exists(fs::path(model_dir_) / "README.md"));
+}
+
+TEST_F(ClassifierBackendTest, ModelCardIsTheReadmeOfTheModelDirectory) {
+  const fs::path dir = fs::temp_directory_path() / "bcd_serve_model_card_test";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  for (const char* name : {"config.json", "preprocessor_config.json", "model.safetensors"}) {
+    fs::copy_file(fs::path(model_dir_) / name, dir / name);
   }
+  const std::string card = "---\nlicense: apache-2.0\n---\n# Tiny ViT\nFor tests only.\n";
+  write_file_atomic((dir / "README.md").string(), card);
+  const ModelBackend backend = load_classifier_backend(dir.string(), {});
+  EXPECT_EQ(backend.info.description["model_card"], card);
+  fs::remove_all(dir);
 }
 
 TEST(ClassifierBackend, FingerprintDependsOnEveryByte) {
