@@ -118,7 +118,9 @@ PY
 # connection errors may only start after the signal.
 sigterm_test() {
   local log="$work/sigterm.log" run_s=6 signal_at_s=3
-  start_server "$log" --max-batch "$max_batch" --max-wait-ms "$max_wait_ms"
+  # Batches larger than the client count, gathered for 300 ms: most clients
+  # are waiting inside the server at any moment, so the signal finds work in flight.
+  start_server "$log" --max-batch $((clients * 2)) --max-wait-ms 300
   "$load" --port "$port" --clients "$clients" --duration-s "$run_s" "${images[@]}" \
     >"$work/sigterm.json" &
   local load_pid=$!
@@ -134,6 +136,7 @@ sigterm_test() {
   in_flight="$(sed -n 's/.*finishing \([0-9]*\) images in flight.*/\1/p' "$log")"
   echo "sigterm: $in_flight images in flight at SIGTERM; client got $ok x 200, server logged" \
        "$logged x 200; first connection error at ${first}s (signal at ~${signal_at_s}s)"
+  [[ "${in_flight:-0}" -gt 0 ]] || fail "nothing was in flight at SIGTERM; the test proves nothing"
   [[ "$non200" == "{}" ]] || fail "error responses during shutdown: $non200"
   [[ "$ok" == "$logged" ]] || fail "server answered $logged requests, clients received $ok"
   /usr/bin/python3 -c "import sys; sys.exit(0 if float('$first') < 0 or float('$first') >= \
