@@ -1,27 +1,28 @@
 #!/usr/bin/env bash
 # bcd's ViT forward pass against PyTorch 1.13 eager, on the same random-weight ViT-B/16
-# model and the same inputs, at batch 1 and 8 and 1 and 2 threads. Every run is pinned with
-# taskset to as many cores as threads: the pthread OpenBLAS otherwise takes every core
-# whatever torch.set_num_threads says. Times are the fastest of the timed passes, the figure
-# least disturbed by other processes on a shared machine.
+# model and the same inputs, at batch 1 and 8 and 1 and 2 threads (milliseconds per pass).
 #
-# Each side gets the best of the set-ups a user could pick without rebuilding:
-#   default  as installed (PyTorch: libblas.so.3 as the Debian alternatives resolve it,
-#            the pthread OpenBLAS when libopenblas0-pthread is installed; bcd: the OpenMP
-#            OpenBLAS that bcd_model links, see src/model/CMakeLists.txt)
-#   passive  OMP_WAIT_POLICY=PASSIVE (see restart_with_passive_openmp_wait in
-#            src/model/classifier.h: much faster when other processes share the cores)
-#   omp      PyTorch only: the OpenMP OpenBLAS preloaded (LD_PRELOAD)
-#   blas1    PyTorch only: OPENBLAS_NUM_THREADS=1
+# Fairness on a shared machine, where other processes make single runs swing by 2x:
+# - every run is pinned with taskset to as many cores as threads (the pthread OpenBLAS
+#   otherwise takes every core whatever torch.set_num_threads says);
+# - each run reports its fastest timed pass, the figure least disturbed by other processes;
+# - each side gets the same number of runs (4), and its fastest counts. PyTorch spends them on
+#   four set-ups a user could pick without rebuilding, bcd on its two:
+#     default   as installed (PyTorch: libblas.so.3 as the Debian alternatives resolve it, the
+#               pthread OpenBLAS when libopenblas0-pthread is installed; bcd: the OpenMP
+#               OpenBLAS that bcd_model links, see src/model/CMakeLists.txt)
+#     passive   OMP_WAIT_POLICY=PASSIVE (see restart_with_passive_openmp_wait in
+#               src/model/classifier.h: much faster when other processes share the cores)
+#     omp       PyTorch: the OpenMP OpenBLAS preloaded (LD_PRELOAD)
+#     omp+passive  both
 #
 # Usage: bench/speed_vs_pytorch.sh   (after building the bcd_vit_latency target)
 # Environment: BCD_BUILD_DIR (build), BCD_BENCH_MODEL (/tmp/bcd-bench/vit-base-random),
 #   BCD_BENCH_SIZE (base), BCD_BENCH_BATCHES ("1 8"), BCD_BENCH_THREADS ("1 2"),
-#   BCD_BENCH_ITERATIONS (5; batch 8 uses half).
+#   BCD_BENCH_ITERATIONS (timed passes per run: 4; batch 8 uses half).
 # Prints one line per setting, e.g.
 #   batch=1 threads=2 bcd_ms=250.1 (default) pytorch_ms=262.3 (omp) bcd/pytorch=0.95
-# (milliseconds per forward pass)
-# and each measurement on stderr.
+# and each run on stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,7 +31,7 @@ model_dir=${BCD_BENCH_MODEL:-/tmp/bcd-bench/vit-base-random}
 size=${BCD_BENCH_SIZE:-base}
 batches=${BCD_BENCH_BATCHES:-1 8}
 thread_counts=${BCD_BENCH_THREADS:-1 2}
-iterations=${BCD_BENCH_ITERATIONS:-5}
+iterations=${BCD_BENCH_ITERATIONS:-4}
 python=/usr/bin/python3
 openmp_blas=/usr/lib/$(gcc -print-multiarch)/openblas-openmp/libopenblas.so.0
 bench_bin="$build_dir/bench/bcd_vit_latency"
@@ -49,7 +50,7 @@ fi
 # min_ms of one "... min_ms=M" line
 fastest() { sed -n 's/.*min_ms=\([0-9.]*\).*/\1/p'; }
 
-# run_setup SETUP COMMAND...: the command's median under that set-up
+# run_setup SETUP COMMAND...: the command's fastest pass under that set-up
 run_setup() {
   local setup=$1
   shift
@@ -57,7 +58,7 @@ run_setup() {
     default) "$@" | fastest ;;
     passive) OMP_WAIT_POLICY=PASSIVE "$@" | fastest ;;
     omp) LD_PRELOAD="$openmp_blas" "$@" | fastest ;;
-    blas1) OPENBLAS_NUM_THREADS=1 "$@" | fastest ;;
+    omp+passive) LD_PRELOAD="$openmp_blas" OMP_WAIT_POLICY=PASSIVE "$@" | fastest ;;
   esac
 }
 
@@ -76,15 +77,16 @@ best() {
   echo "$best_ms $best_setup"
 }
 
-pytorch_setups="default passive blas1"
-[ -f "$openmp_blas" ] && pytorch_setups="$pytorch_setups omp"
+bcd_setups="default passive default passive"
+pytorch_setups="default passive omp omp+passive"
+[ -f "$openmp_blas" ] || pytorch_setups="default passive default passive"
 for batch in $batches; do
   n=$iterations
   [ "$batch" -gt 1 ] && n=$(((iterations + 1) / 2))
   for threads in $thread_counts; do
     log "batch=$batch threads=$threads"
     pin=(taskset -c "0-$((threads - 1))")
-    read -r bcd_ms bcd_setup < <(best bcd "default passive" \
+    read -r bcd_ms bcd_setup < <(best bcd "$bcd_setups" \
       "${pin[@]}" "$bench_bin" "$model_dir" "$batch" "$threads" "$n" 1)
     read -r pytorch_ms pytorch_setup < <(best pytorch "$pytorch_setups" \
       "${pin[@]}" "$python" bench/pytorch_vit.py time "$model_dir" --batch "$batch" \

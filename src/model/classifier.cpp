@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 #include <link.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -91,11 +92,18 @@ void set_openblas_threads_everywhere(int n_threads) {
   spdlog::debug("compute threads: {} (OpenBLAS copies found: {})", n_threads, functions.size());
 }
 
+/// The cores this process may run on (taskset, cgroup cpusets), not all the machine's.
+int available_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 }  // namespace
 
 void set_compute_threads(int n_threads) {
-  if (n_threads <= 0)
-    n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (n_threads <= 0) n_threads = available_cores();
   at::set_num_threads(n_threads);
   set_openblas_threads_everywhere(n_threads);
 }
