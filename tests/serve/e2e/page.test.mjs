@@ -175,6 +175,10 @@ async function main() {
       viewport: { width: 390, height: 844 }, offline: false,
     });
     const page = context.pages()[0] || await context.newPage();
+    // A standing listener turns on file-chooser interception now; enabled only
+    // inside waitForEvent it can come too late, and the Enter key then opens
+    // the (invisible) native dialog instead.
+    page.on('filechooser', () => {});
     const external = [];
     page.on('request', (req) => {
       const url = req.url();  // blob: URLs are the local preview
