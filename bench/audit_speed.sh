@@ -7,7 +7,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")/.." && pwd)"
-bcd="${1:-$here/build/src/cli/bcd}"
+bcd="${1:-$here/build/bcd}"
 data="${2:-${BCD_DATA_DIR:-$here/../shared/data}}"
 sets=("$data/busi" "$data/bus-uc" "$data/busi-original-sample")
 

@@ -7,14 +7,14 @@
 # Usage: bench/serve_load.sh [--model DIR] [--clients 16] [--duration-s 20]
 #                            [--max-batch 8] [--max-wait-ms 10] [--threads 0]
 #                            [--sigterm-test] [--out FILE.json]
-# Needs: build/src/cli/bcd and build/src/serve/bcd_serve_load (or BCD_BIN and
+# Needs: build/bcd and build/src/serve/bcd_serve_load (or BCD_BIN and
 # BCD_LOAD_BIN), curl, and BUSI images under BCD_DATA_DIR (../shared/data).
 # Exits 77 (skipped) when the model or the images are missing.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${BCD_BUILD_DIR:-$root/build}"
-bcd="${BCD_BIN:-$build/src/cli/bcd}"
+bcd="${BCD_BIN:-$build/bcd}"
 load="${BCD_LOAD_BIN:-$build/src/serve/bcd_serve_load}"
 data="${BCD_DATA_DIR:-$root/../shared/data}"
 model="${BCD_MODEL:-$root/tests/fixtures/model/vit_h48_i224}"

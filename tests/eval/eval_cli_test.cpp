@@ -45,7 +45,7 @@ class EvalCli : public ::testing::Test {
   CommandResult bcd(const std::string& args) const {
     const std::string err_file = (dir_ / "stderr.txt").string();
     const std::string command =
-        std::string(BCD_BINARY_DIR) + "/src/cli/bcd " + args + " 2>'" + err_file + "'";
+        std::string(BCD_BINARY_DIR) + "/bcd " + args + " 2>'" + err_file + "'";
     CommandResult run;
     FILE* pipe = popen(command.c_str(), "r");
     char buffer[4096];

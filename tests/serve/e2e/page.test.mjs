@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../../..');
-const bcd = process.env.BCD_BIN || path.join(root, 'build/src/cli/bcd');
+const bcd = process.env.BCD_BIN || path.join(root, 'build/bcd');
 const model = process.env.BCD_MODEL || path.join(root, 'tests/fixtures/model/vit_h48_i224');
 const dataDir = process.env.BCD_DATA_DIR || path.join(root, '../shared/data');
 const image = path.join(dataDir, 'busi/malignant/malignant (1).png');
