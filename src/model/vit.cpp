@@ -498,7 +498,10 @@ LoadedViT load_vit_model_dir(const std::string& dir, LoadMode mode) {
 
   LoadedViT loaded;
   loaded.model = ViTForImageClassification(config);
-  init_vit_weights(loaded.model);
+  // A classifier checkpoint overwrites every parameter (load_vit_weights checks that it has
+  // them all), so only a backbone needs the random initialisation, which for ViT-B costs
+  // seconds (trunc_normal_ calls erf per element).
+  if (mode == LoadMode::kBackbone) init_vit_weights(loaded.model);
   load_vit_weights(loaded.model, weights, mode);
   loaded.model->eval();
   loaded.preprocessor = pre;
