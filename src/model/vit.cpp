@@ -394,6 +394,14 @@ void load_vit_weights(ViTForImageClassification& model, const SafetensorsFile& f
   torch::NoGradGuard no_grad;
   model->clear_inference_cache();
   for (const auto& copy : plan) {
+    const std::uint8_t* raw = file.data(*copy.source);
+    const bool aligned = reinterpret_cast<std::uintptr_t>(raw) % alignof(float) == 0;
+    if (copy.source->dtype == DType::F32 && aligned) {
+      // Straight from the file's bytes: one copy fewer, which is 340 MB for ViT-B.
+      copy.target->copy_(
+          torch::from_blob(const_cast<std::uint8_t*>(raw), copy.target->sizes(), torch::kFloat32));
+      continue;
+    }
     std::vector<float> values = file.to_float32(*copy.source);
     copy.target->copy_(torch::from_blob(values.data(), copy.target->sizes(), torch::kFloat32));
   }
