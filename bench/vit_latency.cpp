@@ -2,11 +2,14 @@
 // it: warm-up passes, then the median of timed passes under InferenceMode.
 //
 // usage: bcd_vit_latency MODEL_DIR [BATCH=1] [THREADS=1] [ITERATIONS=10] [WARMUP=2]
-// prints one line: batch=B threads=T median_ms=M min_ms=M
+// prints one line: batch=B threads=T median_ms=M min_ms=M wait_policy=P
+// With BCD_BENCH_RESTART=1 it first restarts itself through
+// bcd::restart_with_passive_openmp_wait, as the bcd command may.
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <string>
 #include <vector>
@@ -43,6 +46,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s MODEL_DIR [BATCH] [THREADS] [ITERATIONS] [WARMUP]\n", argv[0]);
     return bcd::kExitUsage;
   }
+  const char* restart = std::getenv("BCD_BENCH_RESTART");
+  if (restart != nullptr && std::string(restart) == "1")
+    bcd::restart_with_passive_openmp_wait(argv);
   try {
     const int batch = arg_or(argc, argv, 2, 1);
     const int threads = arg_or(argc, argv, 3, 1);
@@ -58,8 +64,9 @@ int main(int argc, char** argv) {
 
     auto times_ms = time_passes(loaded.model, input, iterations, warmup);
     std::sort(times_ms.begin(), times_ms.end());
-    std::printf("batch=%d threads=%d median_ms=%.1f min_ms=%.1f\n", batch, threads,
-                times_ms[times_ms.size() / 2], times_ms.front());
+    const char* policy = std::getenv("OMP_WAIT_POLICY");
+    std::printf("batch=%d threads=%d median_ms=%.1f min_ms=%.1f wait_policy=%s\n", batch, threads,
+                times_ms[times_ms.size() / 2], times_ms.front(), policy ? policy : "default");
     return bcd::kExitOk;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
