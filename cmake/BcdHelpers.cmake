@@ -18,6 +18,7 @@ function(bcd_add_test)
   cmake_parse_arguments(T "" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${T_NAME} ${T_SOURCES})
   target_link_libraries(${T_NAME} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main)
+  target_include_directories(${T_NAME} PRIVATE "${BCD_SOURCE_DIR}/tests")
   target_compile_definitions(${T_NAME} PRIVATE
     BCD_SOURCE_DIR="${BCD_SOURCE_DIR}"
     BCD_DATA_DIR="${BCD_DATA_DIR}"

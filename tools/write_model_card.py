@@ -57,11 +57,13 @@ def evaluation_section(title, ev):
     m = ev["malignancy"]["argmax"]
     boot = ev["bootstrap"]
     lines = [f"### {title}", "",
-             f"{ev['n_evaluated']} images evaluated, {ev['n_failed']} unreadable.", ""]
+             f"{ev['n_evaluated']} images evaluated, {ev['n_failed']} unreadable. Always "
+             f"answering the most common class would score {pct(majority_share(ev))}.", ""]
     if ev["set_aside"]["count"]:
         lines += [f"{ev['set_aside']['count']} predictions of a class this data set lacks "
                   f"were set aside, as the published card did "
-                  f"({ev['set_aside']['by_predicted_class']}); the strict accuracy, counting "
+                  f"({', '.join(f'{n} {c}' for c, n in ev['set_aside']['by_predicted_class'].items())}"
+                  f"); the strict accuracy, counting "
                   f"them as wrong, is {ci(boot['accuracy_strict'])}.", ""]
     lines += [report_table(ev["classification_report"], ev["dataset_classes"]), "",
               confusion_table(ev["confusion_matrix"]), "",
@@ -75,16 +77,35 @@ def evaluation_section(title, ev):
     return "\n".join(lines)
 
 
-def curve_table(model_dir):
+def read_curve(model_dir):
+    with open(os.path.join(model_dir, "train_log.jsonl"), encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+def best_epoch(curve):
+    """The epoch --keep-best keeps: the first with the highest validation accuracy."""
+    return max(curve, key=lambda r: (r["validation_accuracy"], -r["epoch"]))
+
+
+def curve_table(curve, every=5):
+    """Every `every`-th epoch, the first and the kept one; train_log.jsonl has them all."""
+    keep = {1, curve[-1]["epoch"], best_epoch(curve)["epoch"]}
     rows = ["| epoch | train loss | train acc | validation loss | validation acc | seconds |",
             "|---|---|---|---|---|---|"]
-    with open(os.path.join(model_dir, "train_log.jsonl"), encoding="utf-8") as f:
-        for line in f:
-            r = json.loads(line)
-            rows.append(f"| {r['epoch']} | {r['train_loss']:.4f} | {r['train_accuracy']:.3f} | "
-                        f"{r['validation_loss']:.4f} | {r['validation_accuracy']:.3f} | "
-                        f"{r['seconds']:.0f} |")
+    for r in curve:
+        if r["epoch"] % every and r["epoch"] not in keep:
+            continue
+        mark = " (kept)" if r["epoch"] == best_epoch(curve)["epoch"] else ""
+        rows.append(f"| {r['epoch']}{mark} | {r['train_loss']:.4f} | {r['train_accuracy']:.3f} | "
+                    f"{r['validation_loss']:.4f} | {r['validation_accuracy']:.3f} | "
+                    f"{r['seconds']:.0f} |")
     return "\n".join(rows)
+
+
+def majority_share(ev):
+    """Accuracy of always answering the data set's most common class."""
+    supports = [ev["classification_report"][c]["support"] for c in ev["dataset_classes"]]
+    return max(supports) / sum(supports)
 
 
 def main():
@@ -111,7 +132,14 @@ def main():
         "n_train": split["counts"]["train"], "n_val": split["counts"]["validation"],
         "n_test": split["counts"]["test"], "n_groups": len(split["groups"]),
         "grouping": split["grouping"] or "none", "seed": split["seed"],
-        "curve": curve_table(model_dir),
+        "curve": curve_table(read_curve(model_dir)),
+        "kept_epoch": best_epoch(read_curve(model_dir))["epoch"],
+        "kept_val": pct(best_epoch(read_curve(model_dir))["validation_accuracy"]),
+        "test_accuracy": ci(test["bootstrap"]["accuracy"]),
+        "test_majority": pct(majority_share(test)),
+        "external_accuracy": ci(external["bootstrap"]["accuracy"]),
+        "external_majority": pct(majority_share(external)),
+        "external_auc": ci_num(external["bootstrap"]["malignancy_auc"]),
         "test_section": evaluation_section("BUSI test split (grouped, held out)", test),
         "external_section": evaluation_section("BUS-UC (external: another hospital and device)",
                                                external),

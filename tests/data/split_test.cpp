@@ -9,6 +9,7 @@
 #include "common/errors.h"
 #include "data/dataset.h"
 #include "data/split.h"
+#include "support/temp_path.h"
 
 namespace fs = std::filesystem;
 
@@ -17,7 +18,7 @@ namespace {
 /// A throw-away data set: `counts[c]` empty files per class folder, plus a mask
 /// and a text file that the scan must skip.
 fs::path make_folder_dataset(const std::string& name, const std::vector<int>& counts) {
-  const fs::path root = fs::temp_directory_path() / ("bcd_split_test_" + name);
+  const fs::path root = bcd::test::temp_path("bcd_split_test_" + name);
   fs::remove_all(root);
   for (std::size_t c = 0; c < counts.size(); ++c) {
     const fs::path dir = root / ("class" + std::to_string(c));
@@ -116,7 +117,7 @@ TEST(Split, SaveLoadRoundTripAndMissingFile) {
 }
 
 TEST(Split, MalformedFileNamesIt) {
-  const auto path = (fs::temp_directory_path() / "bcd_bad_split.json").string();
+  const auto path = (bcd::test::temp_path("bcd_bad_split.json")).string();
   std::ofstream(path) << "{\"format\": \"bcd-split-v1\", \"seed\": \"x\"}";
   try {
     bcd::load_split(path);

@@ -13,6 +13,7 @@
 #include <random>
 
 #include "eval/audit.h"
+#include "support/temp_path.h"
 
 namespace {
 
@@ -55,7 +56,7 @@ cv::Mat flipped_blocks(const cv::Mat& image) {
 class AuditImages : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / "bcd_audit_test";
+    dir_ = bcd::test::temp_path("bcd_audit_test");
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include "support/temp_path.h"
 
 namespace {
 
@@ -26,7 +27,7 @@ struct CommandResult {
 class EvalCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / "bcd_eval_cli_test";
+    dir_ = bcd::test::temp_path("bcd_eval_cli_test");
     fs::remove_all(dir_);
     for (const char* c : {"benign", "malignant"}) {
       fs::create_directories(dir_ / "data" / c);

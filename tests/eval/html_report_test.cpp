@@ -14,6 +14,7 @@
 #include "eval/audit.h"
 #include "eval/evaluation.h"
 #include "eval/html.h"
+#include "support/temp_path.h"
 
 namespace {
 
@@ -30,7 +31,7 @@ std::size_t occurrences(const std::string& text, const std::string& what) {
 class HtmlReports : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / "bcd_html_report_test";
+    dir_ = bcd::test::temp_path("bcd_html_report_test");
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -123,7 +124,7 @@ TEST(Html, TemplatesRejectUnknownPlaceholders) {
 }
 
 TEST(Html, CheckerCatchesBrokenPages) {
-  const auto path = (fs::temp_directory_path() / "bcd_broken_page.html").string();
+  const auto path = (bcd::test::temp_path("bcd_broken_page.html")).string();
   std::ofstream(path) << "<!DOCTYPE html><html><body><div><img src=\"http://x/y.png\"></span>"
                          "</body></html>";
   const std::string checker = std::string(BCD_SOURCE_DIR) + "/tests/eval/check_html.py";

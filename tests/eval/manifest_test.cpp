@@ -7,6 +7,7 @@
 
 #include "common/errors.h"
 #include "eval/manifest.h"
+#include "support/temp_path.h"
 
 namespace {
 
@@ -17,8 +18,7 @@ using bcd::eval::read_manifest;
 class ManifestFiles : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("bcd_manifest_test_" +
+    dir_ = bcd::test::temp_path("bcd_manifest_test_" +
             std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::create_directories(dir_);
   }

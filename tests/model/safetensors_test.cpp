@@ -11,6 +11,7 @@
 
 #include "common/errors.h"
 #include "common/files.h"
+#include "support/temp_path.h"
 
 namespace bcd {
 namespace {
@@ -37,7 +38,7 @@ std::string parse_error(std::vector<std::uint8_t> bytes) {
 }
 
 std::string temp_path(const std::string& name) {
-  return (fs::temp_directory_path() / ("bcd_safetensors_test_" + name)).string();
+  return (bcd::test::temp_path("bcd_safetensors_test_" + name)).string();
 }
 
 TEST(Safetensors, RoundTripKeepsEveryDtypeShapeAndByte) {

@@ -7,6 +7,7 @@
 #include "common/errors.h"
 #include "common/files.h"
 #include "model_fixtures.h"
+#include "support/temp_path.h"
 
 namespace bcd {
 namespace {
@@ -156,7 +157,7 @@ TEST(ViT, MissingAndUnexpectedTensorsAreErrors) {
   for (auto& t : tensors) {
     if (t.name == "vit.layernorm.bias") t = {t.name, DType::I32, t.shape, integers.data()};
   }
-  const std::string path = (fs::temp_directory_path() / "bcd_vit_test_missing.safetensors");
+  const std::string path = (bcd::test::temp_path("bcd_vit_test_missing.safetensors"));
   write_safetensors(path, tensors);
   const torch::Tensor before = model->vit->layernorm->weight.clone();
   const std::string message = error_of(
@@ -176,7 +177,7 @@ TEST(ViT, MissingAndUnexpectedTensorsAreErrors) {
 
 TEST(ViT, SaveThenLoadGivesTheSameModel) {
   LoadedViT loaded = load_vit_model_dir(fixture_dir("vit_h64_i32_f16"), LoadMode::kClassifier);
-  const std::string dir = (fs::temp_directory_path() / "bcd_vit_test_saved").string();
+  const std::string dir = (bcd::test::temp_path("bcd_vit_test_saved")).string();
   fs::remove_all(dir);
   ViTForImageClassification model = loaded.model;
   save_vit_model_dir(model, loaded.preprocessor, dir, {{"bcd_epoch", "3"}});
@@ -195,7 +196,7 @@ TEST(ViT, SaveThenLoadGivesTheSameModel) {
 }
 
 TEST(ViT, MissingFilesAreModelErrors) {
-  const std::string dir = (fs::temp_directory_path() / "bcd_vit_test_incomplete").string();
+  const std::string dir = (bcd::test::temp_path("bcd_vit_test_incomplete")).string();
   fs::remove_all(dir);
   fs::create_directories(dir);
   EXPECT_NE(error_of([&] {

@@ -9,6 +9,7 @@
 #include "common/files.h"
 #include "serve/classifier_backend.h"
 #include "serve_test_util.h"
+#include "support/temp_path.h"
 
 namespace bcd::serve {
 namespace {
@@ -70,7 +71,7 @@ TEST_F(ClassifierBackendTest, ModelRouteReportsLabelsInputSizeAndCard) {
 }
 
 TEST_F(ClassifierBackendTest, ModelCardIsTheReadmeOfTheModelDirectory) {
-  const fs::path dir = fs::temp_directory_path() / "bcd_serve_model_card_test";
+  const fs::path dir = bcd::test::temp_path("bcd_serve_model_card_test");
   fs::remove_all(dir);
   fs::create_directories(dir);
   for (const char* name : {"config.json", "preprocessor_config.json", "model.safetensors"}) {
@@ -84,7 +85,7 @@ TEST_F(ClassifierBackendTest, ModelCardIsTheReadmeOfTheModelDirectory) {
 }
 
 TEST(ClassifierBackend, FingerprintDependsOnEveryByte) {
-  const fs::path dir = fs::temp_directory_path() / "bcd_serve_fingerprint_test";
+  const fs::path dir = bcd::test::temp_path("bcd_serve_fingerprint_test");
   fs::create_directories(dir);
   write_file_atomic((dir / "a").string(), std::string("weights"));
   write_file_atomic((dir / "b").string(), std::string("weightz"));

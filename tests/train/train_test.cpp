@@ -15,6 +15,7 @@
 #include "model/safetensors.h"
 #include "train/augment.h"
 #include "train/train.h"
+#include "support/temp_path.h"
 
 namespace fs = std::filesystem;
 
@@ -23,7 +24,7 @@ namespace {
 /// Three classes of 40x40 images that differ in brightness, so a tiny model
 /// can learn something in two epochs.
 fs::path make_image_dataset() {
-  const fs::path root = fs::temp_directory_path() / "bcd_train_test_data";
+  const fs::path root = bcd::test::temp_path("bcd_train_test_data");
   if (fs::exists(root / "c" / "img7.png")) return root;
   std::mt19937 rng(3);
   const char* classes[] = {"a", "b", "c"};
@@ -66,7 +67,7 @@ std::vector<float> weights(const std::string& dir, const std::string& name) {
 }
 
 std::string tmp(const std::string& name) {
-  return (fs::temp_directory_path() / ("bcd_train_test_" + name)).string();
+  return (bcd::test::temp_path("bcd_train_test_" + name)).string();
 }
 
 }  // namespace
