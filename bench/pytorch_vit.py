@@ -5,6 +5,11 @@
   time DIR --batch B --threads T [--iterations N] [--warmup W]
                                  time PyTorch eager on that model; prints one line
                                  "batch=B threads=T median_ms=M min_ms=M"
+  predict DIR IMAGE... --threads T
+                                 what `bcd predict --batch-size 1` does, one image at a
+                                 time: Pillow decode (EXIF transpose, RGB), BILINEAR resize,
+                                 rescale and normalise, forward, softmax; prints the scores
+                                 as JSON on stdout and "wall_ms=... per_image_ms=..." on stderr
 
 The forward pass is the plain-PyTorch restatement of transformers'
 ViTForImageClassification in tools/make_vit_fixtures.py (the same operations
@@ -96,6 +101,46 @@ def time_model(args):
           f"median_ms={times_ms[len(times_ms) // 2]:.1f} min_ms={times_ms[0]:.1f}")
 
 
+def load_model(model_dir):
+    fx = fixtures_module()
+    with open(os.path.join(model_dir, "config.json")) as f:
+        raw_cfg = json.load(f)
+    cfg = fx.make_config({k: raw_cfg[k] for k in (
+        "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
+        "image_size", "patch_size", "layer_norm_eps", "qkv_bias")})
+    labels = [raw_cfg["id2label"][str(i)] for i in range(len(raw_cfg["id2label"]))]
+    return fx, cfg, labels, read_safetensors(os.path.join(model_dir, "model.safetensors"))
+
+
+def pixel_values(path, size):
+    """ViTImageProcessor on transformers' load_image result (mean = std = 0.5)."""
+    from PIL import Image, ImageOps
+    image = ImageOps.exif_transpose(Image.open(path)).convert("RGB")
+    array = np.asarray(image.resize((size, size), Image.BILINEAR))
+    scaled = (array.astype(np.float64) * (1 / 255)).astype(np.float32)
+    normalised = (scaled - np.float32(0.5)) / np.float32(0.5)
+    return torch.from_numpy(normalised.transpose(2, 0, 1).copy()).unsqueeze(0)
+
+
+def predict(args):
+    start = time.perf_counter()
+    torch.set_num_threads(args.threads)
+    fx, cfg, labels, weights = load_model(args.dir)
+    loaded = time.perf_counter()
+    results = []
+    with torch.inference_mode():
+        for path in args.images:
+            logits = fx.vit_logits(weights, cfg, pixel_values(path, cfg["image_size"]))
+            probs = torch.softmax(logits[0].double(), dim=0)
+            order = sorted(range(len(labels)), key=lambda i: (-probs[i].item(), i))
+            results.append({"path": path, "scores": [
+                {"label": labels[i], "score": probs[i].item()} for i in order]})
+    end = time.perf_counter()
+    json.dump(results, sys.stdout)
+    print(f"wall_ms={(end - start) * 1000:.1f} "
+          f"per_image_ms={(end - loaded) * 1000 / len(args.images):.1f}", file=sys.stderr)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -108,8 +153,12 @@ def main():
     timing.add_argument("--threads", type=int, default=1)
     timing.add_argument("--iterations", type=int, default=10)
     timing.add_argument("--warmup", type=int, default=2)
+    pred = sub.add_parser("predict")
+    pred.add_argument("dir")
+    pred.add_argument("images", nargs="+")
+    pred.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
-    make_model(args) if args.command == "make-model" else time_model(args)
+    {"make-model": make_model, "time": time_model, "predict": predict}[args.command](args)
     return 0
 
 

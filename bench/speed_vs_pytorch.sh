@@ -11,8 +11,8 @@
 #     default   as installed (PyTorch: libblas.so.3 as the Debian alternatives resolve it, the
 #               pthread OpenBLAS when libopenblas0-pthread is installed; bcd: the OpenMP
 #               OpenBLAS that bcd_model links, see src/model/CMakeLists.txt)
-#     passive   OMP_WAIT_POLICY=PASSIVE (see restart_with_passive_openmp_wait in
-#               src/model/classifier.h: much faster when other processes share the cores)
+#     passive   OMP_WAIT_POLICY=PASSIVE (much faster when other processes share the cores;
+#               libgomp reads it only at start-up, so it is the user's to set)
 #     omp       PyTorch: the OpenMP OpenBLAS preloaded (LD_PRELOAD)
 #     omp+passive  both
 #

@@ -3,8 +3,6 @@
 //
 // usage: bcd_vit_latency MODEL_DIR [BATCH=1] [THREADS=1] [ITERATIONS=10] [WARMUP=2]
 // prints one line: batch=B threads=T median_ms=M min_ms=M wait_policy=P
-// With BCD_BENCH_RESTART=1 it first restarts itself through
-// bcd::restart_with_passive_openmp_wait, as the bcd command may.
 
 #include <algorithm>
 #include <chrono>
@@ -46,9 +44,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s MODEL_DIR [BATCH] [THREADS] [ITERATIONS] [WARMUP]\n", argv[0]);
     return bcd::kExitUsage;
   }
-  const char* restart = std::getenv("BCD_BENCH_RESTART");
-  if (restart != nullptr && std::string(restart) == "1")
-    bcd::restart_with_passive_openmp_wait(argv);
   try {
     const int batch = arg_or(argc, argv, 2, 1);
     const int threads = arg_or(argc, argv, 3, 1);

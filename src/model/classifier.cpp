@@ -3,13 +3,10 @@
 #include <dlfcn.h>
 #include <link.h>
 #include <sched.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdlib>
-#include <cstring>
 #include <mutex>
 #include <numeric>
 #include <thread>
@@ -106,16 +103,6 @@ void set_compute_threads(int n_threads) {
   if (n_threads <= 0) n_threads = available_cores();
   at::set_num_threads(n_threads);
   set_openblas_threads_everywhere(n_threads);
-}
-
-void restart_with_passive_openmp_wait(char** argv) {
-  const char* opt_out = std::getenv("BCD_OMP_REEXEC");
-  if (std::getenv("OMP_WAIT_POLICY") != nullptr || (opt_out && std::string(opt_out) == "0")) {
-    return;
-  }
-  ::setenv("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/1);
-  ::execv("/proc/self/exe", argv);
-  spdlog::debug("could not restart with OMP_WAIT_POLICY=PASSIVE ({})", std::strerror(errno));
 }
 
 // ---------------------------------------------------------------------------------------------

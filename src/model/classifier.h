@@ -69,13 +69,5 @@ std::vector<LabelScore> top_k(const Prediction& prediction, int k);
 /// number of cores). Call before the first forward pass.
 void set_compute_threads(int n_threads);
 
-/// OpenMP threads that wait for work spin by default; on a machine whose cores
-/// are shared with other processes the spinning thread takes the core its
-/// partner needs, and ViT-B at 2 threads ran 5x slower than with
-/// OMP_WAIT_POLICY=PASSIVE (0.45 s against 2.4 s). libgomp reads that variable
-/// once, when it loads, so when it is unset this sets it and re-executes
-/// /proc/self/exe with `argv`. Returns without effect when it is already set,
-/// when BCD_OMP_REEXEC=0, or when the exec fails. Costs one more process start.
-void restart_with_passive_openmp_wait(char** argv);
 
 }  // namespace bcd
