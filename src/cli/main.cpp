@@ -14,8 +14,9 @@
 namespace {
 
 int run(int argc, char** argv) {
-  CLI::App app{"bcd: classify breast ultrasound images as benign, malignant or normal "
-               "with a Vision Transformer (decision support, not a diagnosis)"};
+  CLI::App app{
+      "bcd: classify breast ultrasound images as benign, malignant or normal "
+      "with a Vision Transformer (decision support, not a diagnosis)"};
   app.require_subcommand(1);
   app.fallthrough();  // global options may follow the subcommand too
   std::string log_level = "info";

@@ -106,8 +106,8 @@ int run_predict(const PredictArgs& args) {
 
   std::cout << results.dump(2) << "\n";
   if (n_failed > 0) {
-    spdlog::error("{} of {} images could not be classified (see their \"error\" entries)",
-                  n_failed, paths.size());
+    spdlog::error("{} of {} images could not be classified (see their \"error\" entries)", n_failed,
+                  paths.size());
     return kExitPartialFailure;
   }
   return kExitOk;

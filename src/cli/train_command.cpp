@@ -46,8 +46,7 @@ void add_recipe_options(CLI::App& cmd, TrainOptions& o) {
 void add_data_options(CLI::App& cmd, TrainOptions& o) {
   cmd.add_option("data", o.data_root, "Data set folder: one sub-folder of images per class")
       ->required();
-  cmd.add_option("-o,--output", o.output_dir, "Folder for the trained model directory")
-      ->required();
+  cmd.add_option("-o,--output", o.output_dir, "Folder for the trained model directory")->required();
   cmd.add_option("--split", o.split_path,
                  "Split file: reused when it exists, written otherwise "
                  "(default: OUTPUT/split.json)");
@@ -69,8 +68,9 @@ void add_data_options(CLI::App& cmd, TrainOptions& o) {
 
 RunFn add_train_command(CLI::App& app) {
   auto o = std::make_shared<TrainOptions>();
-  auto* cmd = app.add_subcommand("train", "Train a ViT classifier and write a Hugging Face "
-                                          "model directory");
+  auto* cmd = app.add_subcommand("train",
+                                 "Train a ViT classifier and write a Hugging Face "
+                                 "model directory");
   add_data_options(*cmd, *o);
   auto* base = cmd->add_option("--base", o->base_model_dir,
                                "Start from this checkpoint directory (ViTModel or "
@@ -78,10 +78,11 @@ RunFn add_train_command(CLI::App& app) {
   cmd->add_option("--size", o->size, "From scratch: tiny, small, base, large or demo")
       ->excludes(base)
       ->capture_default_str();
-  const std::pair<const char*, int*> shape[] = {
-      {"--image-size", &o->image_size}, {"--patch-size", &o->patch_size},
-      {"--hidden-size", &o->hidden_size}, {"--layers", &o->num_layers},
-      {"--heads", &o->num_heads}};
+  const std::pair<const char*, int*> shape[] = {{"--image-size", &o->image_size},
+                                                {"--patch-size", &o->patch_size},
+                                                {"--hidden-size", &o->hidden_size},
+                                                {"--layers", &o->num_layers},
+                                                {"--heads", &o->num_heads}};
   for (const auto& [flag, field] : shape) {
     cmd->add_option(flag, *field, "From scratch: override the size's value (0: keep it)")
         ->excludes(base)

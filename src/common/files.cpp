@@ -26,8 +26,8 @@ std::vector<std::uint8_t> read_file_bytes(const std::string& path) {
   const auto n_bytes = static_cast<std::size_t>(in.tellg());
   in.seekg(0, std::ios::beg);
   std::vector<std::uint8_t> bytes(n_bytes);
-  if (n_bytes > 0 && !in.read(reinterpret_cast<char*>(bytes.data()),
-                              static_cast<std::streamsize>(n_bytes))) {
+  if (n_bytes > 0 &&
+      !in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(n_bytes))) {
     throw InputError(path + ": read failed after " + std::to_string(in.gcount()) + " of " +
                      std::to_string(n_bytes) + " bytes");
   }
@@ -44,8 +44,8 @@ void write_file_atomic(const std::string& path, const void* data, std::size_t n_
   std::error_code ec;
   if (target.has_parent_path()) fs::create_directories(target.parent_path(), ec);
   if (ec) {
-    throw OutputError(target.parent_path().string() + ": cannot create folder (" +
-                      ec.message() + ")");
+    throw OutputError(target.parent_path().string() + ": cannot create folder (" + ec.message() +
+                      ")");
   }
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   {
@@ -63,8 +63,7 @@ void write_file_atomic(const std::string& path, const void* data, std::size_t n_
   fs::rename(tmp, target, ec);
   if (ec) {
     fs::remove(tmp, ec);
-    throw OutputError(path + ": cannot move the finished file into place (" + ec.message() +
-                      ")");
+    throw OutputError(path + ": cannot move the finished file into place (" + ec.message() + ")");
   }
 }
 

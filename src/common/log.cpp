@@ -9,8 +9,8 @@ namespace bcd {
 void setup_logging(const std::string& level) {
   const auto parsed = spdlog::level::from_str(level);
   if (parsed == spdlog::level::off && level != "off") {
-    throw InputError("--log-level: expected trace, debug, info, warn, error or off; got '" +
-                     level + "'");
+    throw InputError("--log-level: expected trace, debug, info, warn, error or off; got '" + level +
+                     "'");
   }
   auto logger = spdlog::stderr_color_mt("bcd");
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");

@@ -53,7 +53,8 @@ Dataset scan_folder_dataset(const std::string& root) {
   }
   std::sort(ds.skipped.begin(), ds.skipped.end());
   if (ds.samples.empty()) {
-    throw InputError(root + ": no class folder with images (.png .jpg .jpeg .bmp) found; "
+    throw InputError(root +
+                     ": no class folder with images (.png .jpg .jpeg .bmp) found; "
                      "expected ROOT/<class>/<image>");
   }
   return ds;

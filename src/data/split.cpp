@@ -55,9 +55,11 @@ Split make_split(const Dataset& dataset, const SplitOptions& options,
   }
   const double held_out = options.validation_fraction + options.test_fraction;
   if (options.validation_fraction < 0 || options.test_fraction < 0 || held_out >= 1.0) {
-    throw InputError("split fractions: expected validation and test >= 0 with a sum below 1, "
-                     "got " + std::to_string(options.validation_fraction) + " and " +
-                     std::to_string(options.test_fraction));
+    throw InputError(
+        "split fractions: expected validation and test >= 0 with a sum below 1, "
+        "got " +
+        std::to_string(options.validation_fraction) + " and " +
+        std::to_string(options.test_fraction));
   }
   Split split;
   split.data_root = dataset.root;

@@ -15,8 +15,7 @@ namespace {
 
 cv::Mat as_mat(const Image& image) {
   // OpenCV only reads the buffer here; the const_cast never leads to a write.
-  return cv::Mat(image.height, image.width, CV_8UC3,
-                 const_cast<std::uint8_t*>(image.rgb.data()));
+  return cv::Mat(image.height, image.width, CV_8UC3, const_cast<std::uint8_t*>(image.rgb.data()));
 }
 
 Image from_mat(const cv::Mat& mat) {
@@ -89,7 +88,8 @@ Image random_resized_crop(const Image& image, double min_area, std::mt19937_64& 
     crop.rgb.resize(static_cast<std::size_t>(w) * h * 3);
     for (int y = 0; y < h; ++y) {
       const auto* src = &image.rgb[(static_cast<std::size_t>(y0 + y) * image.width + x0) * 3];
-      std::copy_n(src, static_cast<std::size_t>(w) * 3, &crop.rgb[static_cast<std::size_t>(y) * w * 3]);
+      std::copy_n(src, static_cast<std::size_t>(w) * 3,
+                  &crop.rgb[static_cast<std::size_t>(y) * w * 3]);
     }
     return resize_bilinear(crop, image.width, image.height);
   }
@@ -118,8 +118,8 @@ Image augment_copy(const Image& image, const AugmentOptions& options, std::mt199
     what += what.empty() ? "blur" : "+blur";
   }
   if (use_jpeg) {
-    const int q = std::uniform_int_distribution<int>(options.jpeg_quality_min,
-                                                     options.jpeg_quality_max)(rng);
+    const int q =
+        std::uniform_int_distribution<int>(options.jpeg_quality_min, options.jpeg_quality_max)(rng);
     out = jpeg_reencode(out, q);
     what += what.empty() ? "jpeg" : "+jpeg";
   }

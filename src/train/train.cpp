@@ -1,7 +1,7 @@
 #include "train/train.h"
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -46,8 +46,8 @@ Split prepare_split(const TrainOptions& options, const Dataset& dataset) {
   if (fs::exists(path)) {
     Split split = load_split(path);
     if (split.class_names != dataset.class_names) {
-      throw InputError(path + ": the split's classes differ from the folders in " +
-                       dataset.root + "; delete the split file or pass --split with another path");
+      throw InputError(path + ": the split's classes differ from the folders in " + dataset.root +
+                       "; delete the split file or pass --split with another path");
     }
     spdlog::info("reusing split {} (train {}, validation {}, test {})", path, split.train.size(),
                  split.validation.size(), split.test.size());
@@ -62,8 +62,9 @@ Split prepare_split(const TrainOptions& options, const Dataset& dataset) {
     std::vector<std::string> paths;
     for (const auto& s : dataset.samples) paths.push_back(s.path);
     group_of = eval::near_duplicate_groups(paths, audit);
-    grouping = "exact pixels or PHash Hamming distance <= " +
-               std::to_string(audit.hamming_threshold) + " (bcd audit)";
+    grouping =
+        "exact pixels or PHash Hamming distance <= " + std::to_string(audit.hamming_threshold) +
+        " (bcd audit)";
   }
   Split split = make_split(dataset, options.split, group_of);
   split.grouping = grouping;
@@ -87,7 +88,8 @@ ImageSet load_resized(const std::vector<Sample>& samples, int side_px) {
 /// replacement, each degraded once, then resized like every other image.
 void add_augmented_copies(const std::vector<Sample>& samples, const TrainOptions& options,
                           int side_px, std::mt19937_64& rng, ImageSet& set) {
-  const auto n_extra = static_cast<std::size_t>(std::lround(samples.size() * options.augment_fraction));
+  const auto n_extra =
+      static_cast<std::size_t>(std::lround(samples.size() * options.augment_fraction));
   std::vector<std::size_t> order(samples.size());
   std::iota(order.begin(), order.end(), 0);
   std::shuffle(order.begin(), order.end(), rng);
@@ -109,8 +111,8 @@ Model build_model(const TrainOptions& options, const std::vector<std::string>& c
                               (dir / "config.json").string());
     const auto pre_path = dir / "preprocessor_config.json";
     if (fs::exists(pre_path)) {
-      m.preprocessor = parse_preprocessor_config(read_file_text(pre_path.string()),
-                                                 pre_path.string());
+      m.preprocessor =
+          parse_preprocessor_config(read_file_text(pre_path.string()), pre_path.string());
     }
     base = std::make_unique<SafetensorsFile>(
         SafetensorsFile::open((dir / "model.safetensors").string()));
@@ -126,12 +128,11 @@ Model build_model(const TrainOptions& options, const std::vector<std::string>& c
     if (options.num_heads > 0) config.num_attention_heads = options.num_heads;
     if (config.image_size % config.patch_size != 0 ||
         config.hidden_size % config.num_attention_heads != 0) {
-      throw InputError("model shape: expected --image-size divisible by --patch-size and "
-                       "--hidden-size divisible by --heads; got " +
-                       std::to_string(config.image_size) + "/" +
-                       std::to_string(config.patch_size) + " and " +
-                       std::to_string(config.hidden_size) + "/" +
-                       std::to_string(config.num_attention_heads));
+      throw InputError(
+          "model shape: expected --image-size divisible by --patch-size and "
+          "--hidden-size divisible by --heads; got " +
+          std::to_string(config.image_size) + "/" + std::to_string(config.patch_size) + " and " +
+          std::to_string(config.hidden_size) + "/" + std::to_string(config.num_attention_heads));
     }
   }
   if (options.base_model_dir.empty() || !m.preprocessor.do_resize) {
@@ -156,14 +157,15 @@ std::unique_ptr<torch::optim::AdamW> make_optimizer(Model& m, const TrainOptions
     (exempt ? no_decay : decay).push_back(p.value());
   }
   std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
-                                 torch::optim::AdamWOptions(options.learning_rate)
-                                     .weight_decay(options.weight_decay)));
-  groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(
-                                    torch::optim::AdamWOptions(options.learning_rate)
-                                        .weight_decay(0.0)));
-  return std::make_unique<torch::optim::AdamW>(
-      groups, torch::optim::AdamWOptions(options.learning_rate));
+  groups.emplace_back(
+      decay,
+      std::make_unique<torch::optim::AdamWOptions>(
+          torch::optim::AdamWOptions(options.learning_rate).weight_decay(options.weight_decay)));
+  groups.emplace_back(no_decay,
+                      std::make_unique<torch::optim::AdamWOptions>(
+                          torch::optim::AdamWOptions(options.learning_rate).weight_decay(0.0)));
+  return std::make_unique<torch::optim::AdamW>(groups,
+                                               torch::optim::AdamWOptions(options.learning_rate));
 }
 
 void set_learning_rate(torch::optim::AdamW& optimizer, double lr) {
@@ -227,8 +229,8 @@ void train_one_epoch(Model& m, torch::optim::AdamW& optimizer, const ImageSet& s
   std::iota(order.begin(), order.end(), 0);
   std::shuffle(order.begin(), order.end(), rng);
   const StepAugment augment{&options, &rng};
-  const std::size_t micro = options.micro_batch_size > 0 ? options.micro_batch_size
-                                                         : options.batch_size;
+  const std::size_t micro =
+      options.micro_batch_size > 0 ? options.micro_batch_size : options.batch_size;
 
   for (std::size_t begin = 0; begin < order.size(); begin += options.batch_size) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -246,8 +248,7 @@ void train_one_epoch(Model& m, torch::optim::AdamW& optimizer, const ImageSet& s
       // Sum over the micro-batch, divided by the whole batch: the accumulated
       // gradient equals that of one pass over the batch with mean reduction.
       const auto loss = torch::nn::functional::cross_entropy(
-          logits, labels,
-          torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+          logits, labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
       (loss / static_cast<double>(end - begin)).backward();
       batch_loss += loss.item<double>();
       totals.correct += logits.argmax(/*dim=*/1).eq(labels).sum().item<std::int64_t>();
@@ -256,8 +257,8 @@ void train_one_epoch(Model& m, torch::optim::AdamW& optimizer, const ImageSet& s
     ++schedule.step;
     totals.loss_sum += batch_loss;
     totals.seen += static_cast<std::int64_t>(end - begin);
-    const double ms = std::chrono::duration<double, std::milli>(
-                          std::chrono::steady_clock::now() - t0).count();
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     spdlog::debug("step {}/{} loss {:.4f} lr {:.3g} {:.0f} ms/step", schedule.step,
                   schedule.total_steps, batch_loss / (end - begin), lr, ms);
   }
@@ -274,10 +275,10 @@ Totals evaluate_set(Model& m, const ImageSet& set, int micro) {
     }
     const auto logits = m.vit->forward(make_batch(set, idx, m.preprocessor, StepAugment{}));
     const auto labels = make_labels(set, idx);
-    totals.loss_sum += torch::nn::functional::cross_entropy(
-                           logits, labels,
-                           torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-                           .item<double>();
+    totals.loss_sum +=
+        torch::nn::functional::cross_entropy(
+            logits, labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+            .item<double>();
     totals.correct += logits.argmax(/*dim=*/1).eq(labels).sum().item<std::int64_t>();
     totals.seen += static_cast<std::int64_t>(idx.size());
   }
@@ -330,16 +331,26 @@ void validate_options(const TrainOptions& o) {
 }
 
 json options_json(const TrainOptions& o) {
-  return {{"data_root", o.data_root}, {"base_model_dir", o.base_model_dir},
-          {"size", o.size}, {"image_size", o.image_size}, {"patch_size", o.patch_size},
-          {"hidden_size", o.hidden_size}, {"num_layers", o.num_layers},
-          {"num_heads", o.num_heads}, {"epochs", o.epochs},
-          {"batch_size", o.batch_size}, {"micro_batch_size", o.micro_batch_size},
-          {"learning_rate", o.learning_rate}, {"weight_decay", o.weight_decay},
-          {"warmup_ratio", o.warmup_ratio}, {"augment_fraction", o.augment_fraction},
-          {"hflip_probability", o.hflip_probability}, {"crop_min_area", o.crop_min_area},
+  return {{"data_root", o.data_root},
+          {"base_model_dir", o.base_model_dir},
+          {"size", o.size},
+          {"image_size", o.image_size},
+          {"patch_size", o.patch_size},
+          {"hidden_size", o.hidden_size},
+          {"num_layers", o.num_layers},
+          {"num_heads", o.num_heads},
+          {"epochs", o.epochs},
+          {"batch_size", o.batch_size},
+          {"micro_batch_size", o.micro_batch_size},
+          {"learning_rate", o.learning_rate},
+          {"weight_decay", o.weight_decay},
+          {"warmup_ratio", o.warmup_ratio},
+          {"augment_fraction", o.augment_fraction},
+          {"hflip_probability", o.hflip_probability},
+          {"crop_min_area", o.crop_min_area},
           {"keep_best", o.keep_best},
-          {"seed", o.seed}, {"threads", o.threads},
+          {"seed", o.seed},
+          {"threads", o.threads},
           {"validation_fraction", o.split.validation_fraction},
           {"test_fraction", o.split.test_fraction}};
 }
@@ -348,7 +359,8 @@ json options_json(const TrainOptions& o) {
 
 double cosine_learning_rate(double peak, std::int64_t step, std::int64_t total_steps,
                             std::int64_t warmup_steps) {
-  if (step < warmup_steps) return peak * static_cast<double>(step) / std::max<std::int64_t>(1, warmup_steps);
+  if (step < warmup_steps)
+    return peak * static_cast<double>(step) / std::max<std::int64_t>(1, warmup_steps);
   const double progress = static_cast<double>(step - warmup_steps) /
                           std::max<std::int64_t>(1, total_steps - warmup_steps);
   return peak * std::max(0.0, 0.5 * (1.0 + std::cos(M_PI * progress)));
@@ -398,17 +410,19 @@ std::vector<EpochRecord> train_model(const TrainOptions& options) {
     EpochRecord r;
     r.epoch = epoch;
     r.train_loss = train_totals.loss_sum / std::max<std::int64_t>(1, train_totals.seen);
-    r.train_accuracy = static_cast<double>(train_totals.correct) / std::max<std::int64_t>(1, train_totals.seen);
+    r.train_accuracy =
+        static_cast<double>(train_totals.correct) / std::max<std::int64_t>(1, train_totals.seen);
     r.validation_loss = val.loss_sum / std::max<std::int64_t>(1, val.seen);
     r.validation_accuracy = static_cast<double>(val.correct) / std::max<std::int64_t>(1, val.seen);
     r.learning_rate = cosine_learning_rate(options.learning_rate, schedule.step,
                                            schedule.total_steps, schedule.warmup_steps);
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     records.push_back(r);
-    spdlog::info("epoch {}/{}: train loss {:.4f} acc {:.3f} | validation loss {:.4f} acc {:.3f}"
-                 " | lr {:.3g} | {:.0f} s", epoch, options.epochs, r.train_loss,
-                 r.train_accuracy, r.validation_loss, r.validation_accuracy, r.learning_rate,
-                 r.seconds);
+    spdlog::info(
+        "epoch {}/{}: train loss {:.4f} acc {:.3f} | validation loss {:.4f} acc {:.3f}"
+        " | lr {:.3g} | {:.0f} s",
+        epoch, options.epochs, r.train_loss, r.train_accuracy, r.validation_loss,
+        r.validation_accuracy, r.learning_rate, r.seconds);
     write_log((out / "train_log.jsonl").string(), records);
     save_checkpoint(m, *optimizer, options, r, schedule);
 

@@ -28,15 +28,15 @@ struct TrainOptions {
   int num_heads = 0;           // from scratch: overrides (0: keep)
   int epochs = 12;
   int batch_size = 64;
-  int micro_batch_size = 0;    // 0: the whole batch in one pass
+  int micro_batch_size = 0;  // 0: the whole batch in one pass
   double learning_rate = 5e-5;
   double weight_decay = 0.1;
-  double warmup_ratio = 0.0;   // fraction of optimizer steps with a linear warm-up
+  double warmup_ratio = 0.0;  // fraction of optimizer steps with a linear warm-up
   double augment_fraction = 0.2;
   double hflip_probability = 0.0;  // not in the model card's recipe; off by default
   double crop_min_area = 1.0;      // < 1: random resized crops each step (not in the recipe)
-  bool keep_best = false;      // final model = best validation accuracy, not the last epoch
-  int keep_checkpoints = 2;    // per-epoch checkpoints kept on disk
+  bool keep_best = false;          // final model = best validation accuracy, not the last epoch
+  int keep_checkpoints = 2;        // per-epoch checkpoints kept on disk
   bool group_duplicates = true;
   int duplicate_threshold = -1;  // Hamming distance for grouping; <0: the audit's default
   SplitOptions split;

@@ -13,9 +13,9 @@
 #include "image/image.h"
 #include "model/classifier.h"
 #include "model/safetensors.h"
+#include "support/temp_path.h"
 #include "train/augment.h"
 #include "train/train.h"
-#include "support/temp_path.h"
 
 namespace fs = std::filesystem;
 
