@@ -1,27 +1,16 @@
 #include "eval/evaluation.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <set>
 
 #include "common/errors.h"
+#include "common/text.h"
 
 namespace bcd::eval {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::string trim(const std::string& s) {
-  const auto first = s.find_first_not_of(" \t");
-  if (first == std::string::npos) return "";
-  return s.substr(first, s.find_last_not_of(" \t") - first + 1);
-}
 
 std::string csv_field(const std::string& text) {
   if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
@@ -52,17 +41,17 @@ std::map<std::string, std::string> parse_label_map(const std::string& text) {
     if (from.empty() || to.empty()) {
       throw InputError("--label-map: expected DATASET_LABEL=MODEL_LABEL, found '" + entry + "'");
     }
-    map[lower(from)] = to;
+    map[to_lower(from)] = to;
   }
   return map;
 }
 
 int model_class_for(const std::string& dataset_label, const std::vector<std::string>& model_labels,
                     const std::map<std::string, std::string>& label_map) {
-  const auto mapped = label_map.find(lower(dataset_label));
+  const auto mapped = label_map.find(to_lower(dataset_label));
   const std::string wanted = mapped == label_map.end() ? dataset_label : mapped->second;
   for (std::size_t k = 0; k < model_labels.size(); ++k) {
-    if (lower(model_labels[k]) == lower(wanted)) return static_cast<int>(k);
+    if (to_lower(model_labels[k]) == to_lower(wanted)) return static_cast<int>(k);
   }
   std::string known;
   for (const auto& l : model_labels) known += (known.empty() ? "" : ", ") + l;

@@ -1,10 +1,10 @@
 #include "eval/manifest.h"
 
 #include <algorithm>
-#include <cctype>
 #include <filesystem>
 
 #include "common/errors.h"
+#include "common/text.h"
 #include "common/files.h"
 
 namespace bcd::eval {
@@ -16,17 +16,6 @@ constexpr std::string_view kBom = "\xEF\xBB\xBF";
 const std::vector<std::string> kPathNames = {"path",  "file",       "filename", "file_name",
                                              "image", "image_path", "image_id", "id"};
 const std::vector<std::string> kLabelNames = {"label", "class", "diagnosis", "category", "target"};
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::string trim(const std::string& s) {
-  const auto first = s.find_first_not_of(" \t");
-  if (first == std::string::npos) return "";
-  return s.substr(first, s.find_last_not_of(" \t") - first + 1);
-}
 
 /// Accumulates fields and rows while the parser walks the text.
 struct RowBuilder {
@@ -62,9 +51,9 @@ int find_column(const std::vector<std::string>& header, const std::string& wante
                 const std::vector<std::string>& defaults, const std::string& manifest_path,
                 const char* role) {
   std::vector<std::string> names;
-  for (const auto& h : header) names.push_back(lower(trim(h)));
+  for (const auto& h : header) names.push_back(to_lower(trim(h)));
   const std::vector<std::string> candidates =
-      wanted.empty() ? defaults : std::vector<std::string>{lower(wanted)};
+      wanted.empty() ? defaults : std::vector<std::string>{to_lower(wanted)};
   for (const auto& candidate : candidates) {
     const auto it = std::find(names.begin(), names.end(), candidate);
     if (it != names.end()) return static_cast<int>(it - names.begin());

@@ -1,9 +1,9 @@
 // compute_metrics: assembles every metric of the evaluation report as JSON.
 
 #include <algorithm>
-#include <cctype>
 #include <functional>
 
+#include "common/text.h"
 #include "eval/metrics.h"
 
 namespace bcd::eval {
@@ -12,14 +12,9 @@ namespace {
 using Json = nlohmann::ordered_json;
 using Statistic = std::function<Ratio(const std::vector<int>&)>;
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 int find_class(const std::vector<std::string>& names, const std::string& wanted) {
   for (std::size_t i = 0; i < names.size(); ++i) {
-    if (lower(names[i]) == lower(wanted)) return static_cast<int>(i);
+    if (to_lower(names[i]) == to_lower(wanted)) return static_cast<int>(i);
   }
   return -1;
 }
