@@ -12,7 +12,7 @@
 # Usage: bench/predict_vs_pytorch.sh   (after ./run.sh build)
 # Environment: BCD_BUILD_DIR (build), BCD_DATA_DIR (../shared/data),
 #   BCD_BENCH_MODEL (/tmp/bcd-bench/vit-base-random), BCD_BENCH_THREADS ("1 2"),
-#   BCD_BENCH_REPEATS (2: runs per set-up; the fastest counts)
+#   BCD_BENCH_REPEATS (2: rounds; a round is four runs per side, the fastest run counts)
 # Prints one line per thread count, e.g.
 #   threads=2 images=24 bcd_ms=9876 (default) pytorch_ms=12345 (omp) bcd/pytorch=0.80
 set -euo pipefail
@@ -53,7 +53,8 @@ wall_ms() {
   echo $(( (end - start) / 1000000 ))
 }
 
-# best SIDE "SETUPS" COMMAND...: prints "ms setup" of the fastest run
+# best SIDE "SETUPS" COMMAND...: prints "ms setup" of the fastest run. SETUPS lists one
+# entry per run, so both sides get the same number of runs (repeats times that many).
 best() {
   local side=$1 setups=$2 best_ms="" best_setup="" ms
   shift 2
@@ -67,11 +68,12 @@ best() {
   echo "$best_ms $best_setup"
 }
 
+bcd_setups="default passive default passive"
 pytorch_setups="default passive omp omp+passive"
-[ -f "$openmp_blas" ] || pytorch_setups="default passive"
+[ -f "$openmp_blas" ] || pytorch_setups="default passive default passive"
 for threads in $thread_counts; do
   pin=(taskset -c "0-$((threads - 1))")
-  read -r bcd_ms bcd_setup < <(best bcd "default passive" \
+  read -r bcd_ms bcd_setup < <(best bcd "$bcd_setups" \
     "${pin[@]}" "$bcd" predict --model "$model" --batch-size 1 --threads "$threads" "${images[@]}")
   read -r py_ms py_setup < <(best pytorch "$pytorch_setups" \
     "${pin[@]}" "$python" bench/pytorch_vit.py predict "$model" --threads "$threads" "${images[@]}")

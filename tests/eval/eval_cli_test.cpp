@@ -2,7 +2,6 @@
 // fixture (tests/fixtures/model/vit_h64_i32) and made-up data sets.
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
@@ -12,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include "support/run_command.h"
 #include "support/temp_path.h"
 
 namespace {
@@ -19,10 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string out, err;
-};
+using bcd::test::CommandResult;
 
 class EvalCli : public ::testing::Test {
  protected:
@@ -44,18 +41,7 @@ class EvalCli : public ::testing::Test {
   }
 
   CommandResult bcd(const std::string& args) const {
-    const std::string err_file = (dir_ / "stderr.txt").string();
-    const std::string command =
-        std::string(BCD_BINARY_DIR) + "/bcd " + args + " 2>'" + err_file + "'";
-    CommandResult run;
-    FILE* pipe = popen(command.c_str(), "r");
-    char buffer[4096];
-    for (std::size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) run.out.append(buffer, n);
-    const int status = pclose(pipe);
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::ifstream in(err_file);
-    run.err.assign(std::istreambuf_iterator<char>(in), {});
-    return run;
+    return bcd::test::run_bcd(args, dir_ / "stderr.txt");
   }
 
   std::string path(const std::string& name) const { return "'" + (dir_ / name).string() + "'"; }
