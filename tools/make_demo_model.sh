@@ -14,7 +14,7 @@ work=${BCD_DEMO_WORK:-/tmp/bcd-demo-work}
 model=models/bcd-demo-vit
 
 train=("$bcd" train "$data/busi" -o "$work/train" --image-size 96 --patch-size 8
-  --hidden-size 128 --layers 4 --heads 4 --epochs 80 --lr 5e-4 --warmup-ratio 0.05
+  --hidden-size 128 --layers 4 --heads 4 --epochs 60 --batch-size 16 --lr 5e-4 --warmup-ratio 0.05
   --hflip 0.5 --random-crop 0.5 --keep-best --seed 42 --threads 2)
 
 mkdir -p "$work/reports"

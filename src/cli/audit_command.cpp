@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "cli/progress.h"
 #include "common/errors.h"
 #include "common/files.h"
@@ -69,7 +70,7 @@ int run_audit(AuditArgs args) {
   progress.finish();
 
   const std::string json = report.dump(2) + "\n";
-  if (args.output.empty()) std::cout << json;
+  if (args.output.empty()) write_stdout(json);
   if (!args.output.empty()) write_file_atomic(args.output, json);
   if (!args.html.empty()) write_file_atomic(args.html, eval::render_audit_html(report));
   // The verdicts are the command's answer, so they reach stderr whatever the log level.
@@ -108,7 +109,7 @@ RunFn add_audit_command(CLI::App& app) {
   cmd->add_option("--html", args->html, "Also write an HTML page with the pairs side by side");
   cmd->add_option("--threads", args->audit.threads, "Decoding threads (0: one per core)")
       ->envname("BCD_THREADS")
-      ->check(CLI::NonNegativeNumber)
+      ->check(CLI::Range(0, kMaxThreads))
       ->capture_default_str();
   eval::add_manifest_options(*cmd, args->manifest, args->separator);
   return [args] { return run_audit(*args); };

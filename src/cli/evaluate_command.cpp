@@ -1,7 +1,6 @@
 // `bcd evaluate`: a model measured on a labelled data set, with everything a
 // reader of a diagnostic-accuracy paper expects (docs/evaluation.md).
 
-#include <iostream>
 #include <memory>
 
 #include "cli/commands.h"
@@ -10,6 +9,7 @@
 #include "common/errors.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "common/text.h"
 #include "eval/cli_options.h"
 #include "eval/data_source.h"
 #include "eval/evaluate.h"
@@ -26,10 +26,22 @@ struct EvaluateArgs {
   int threads = 0;
 };
 
+/// A misspelt --positive-class would silently drop every malignancy metric: refuse it
+/// before any image is scored.
+void require_positive_class(const std::string& wanted, const std::vector<std::string>& labels) {
+  std::string known;
+  for (const auto& label : labels) {
+    if (to_lower(label) == to_lower(wanted)) return;
+    known += (known.empty() ? "" : ", ") + label;
+  }
+  throw InputError("--positive-class: the model has no label '" + wanted + "'; its labels are " +
+                   known);
+}
+
 void write_outputs(const eval::Evaluation& evaluation, const EvaluateArgs& args) {
   const std::string json = evaluation.report.dump(2) + "\n";
   if (args.output.empty()) {
-    std::cout << json;
+    write_stdout(json);
   } else {
     write_file_atomic(args.output, json);
     spdlog::info("report written to {}", args.output);
@@ -71,6 +83,7 @@ int run_evaluate(EvaluateArgs args) {
   evaluation.model_dir = args.model_dir;
   evaluation.data = args.data;
   evaluation.model_labels = classifier->labels();
+  require_positive_class(args.metrics.positive_class, evaluation.model_labels);
   evaluation.rows = eval::prepare_rows(files, evaluation.model_labels, label_map);
 
   Progress progress("evaluate", evaluation.rows.size());
@@ -120,7 +133,7 @@ RunFn add_evaluate_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--bootstrap", args->metrics.n_bootstrap,
                   "Bootstrap resamples for the 95% intervals (0: none)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(at_least(0))
       ->capture_default_str();
   cmd->add_option("--seed", args->metrics.seed, "Seed of the bootstrap")->capture_default_str();
   cmd->add_option("-o,--output", args->output, "Write the JSON report here instead of stdout");

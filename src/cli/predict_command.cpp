@@ -6,12 +6,12 @@
 #include <algorithm>
 #include <filesystem>
 #include <future>
-#include <iostream>
 
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "cli/progress.h"
 #include "common/errors.h"
+#include "common/files.h"
 #include "common/log.h"
 #include "data/dataset.h"
 #include "image/image.h"
@@ -136,7 +136,7 @@ int run_predict(const PredictArgs& args) {
   }
   progress.finish();
 
-  std::cout << results.dump(2) << "\n";
+  write_stdout(results.dump(2) + "\n");
   if (n_failed > 0) {
     spdlog::error("{} of {} images could not be classified (see their \"error\" entries)", n_failed,
                   paths.size());
@@ -155,7 +155,7 @@ RunFn add_predict_command(CLI::App& app) {
   cmd->add_option("images", args->inputs, "Image files (PNG, JPEG, BMP) or folders of them")
       ->required();
   cmd->add_option("-k,--top-k", args->top_k, "Labels per image, highest first (0: all)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(at_least(0))
       ->capture_default_str();
   add_threads_option(*cmd, args->threads);
   add_batch_size_option(*cmd, args->batch_size);

@@ -40,7 +40,7 @@ void add_serve_options(CLI::App& cmd, ServeArgs& args) {
       ->capture_default_str();
   cmd.add_option("--http-threads", s.http_threads, "Connections served at the same time")
       ->envname("BCD_HTTP_THREADS")
-      ->check(CLI::PositiveNumber)
+      ->check(at_least(1))
       ->capture_default_str();
 }
 
@@ -49,31 +49,31 @@ void add_limit_options(CLI::App& cmd, serve::ServerOptions& s) {
   cmd.add_option("--max-batch", s.batching.max_batch,
                  "Most images in one forward pass (1: no batching)")
       ->envname("BCD_MAX_BATCH")
-      ->check(CLI::PositiveNumber)
+      ->check(at_least(1))
       ->capture_default_str();
   cmd.add_option("--max-wait-ms", s.batching.max_wait_ms,
                  "Longest an image waits for others to share its forward pass")
       ->envname("BCD_MAX_WAIT_MS")
-      ->check(CLI::NonNegativeNumber)
+      ->check(at_least(0))
       ->capture_default_str();
   cmd.add_option("--max-queue", s.batching.max_queue,
                  "Images waiting beyond this are refused with 503 and Retry-After")
       ->envname("BCD_MAX_QUEUE")
-      ->check(CLI::PositiveNumber)
+      ->check(at_least(1))
       ->capture_default_str();
   cmd.add_option("--max-upload-bytes", s.max_upload_bytes, "Largest request body")
       ->envname("BCD_MAX_UPLOAD_BYTES")
-      ->check(CLI::PositiveNumber)
+      ->check(at_least(1))
       ->capture_default_str();
   cmd.add_option("--max-pixels", s.max_pixels,
                  "Largest width x height, checked before decoding (decompression bombs)")
       ->envname("BCD_MAX_PIXELS")
-      ->check(CLI::PositiveNumber)
+      ->check(at_least(1))
       ->capture_default_str();
   cmd.add_option("--request-timeout-ms", s.request_timeout_ms,
                  "Longest time to read a request, and to wait for its result (then 503)")
       ->envname("BCD_REQUEST_TIMEOUT_MS")
-      ->check(CLI::PositiveNumber)
+      ->check(at_least(1))
       ->capture_default_str();
   cmd.add_option("--token", s.token,
                  "Require 'Authorization: Bearer TOKEN' on /v1/* and /metrics (prefer the env var)")

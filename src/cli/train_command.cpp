@@ -39,7 +39,7 @@ void add_recipe_options(CLI::App& cmd, TrainOptions& o) {
   cmd.add_flag("--keep-best", o.keep_best,
                "Keep the epoch with the best validation accuracy instead of the last");
   cmd.add_option("--keep-checkpoints", o.keep_checkpoints, "Per-epoch checkpoints kept on disk")
-      ->check(CLI::PositiveNumber)
+      ->check(at_least(1))
       ->capture_default_str();
 }
 
@@ -86,7 +86,7 @@ RunFn add_train_command(CLI::App& app) {
   for (const auto& [flag, field] : shape) {
     cmd->add_option(flag, *field, "From scratch: override the size's value (0: keep it)")
         ->excludes(base)
-        ->check(CLI::NonNegativeNumber);
+        ->check(at_least(0));
   }
   add_recipe_options(*cmd, *o);
   cmd->add_option("--seed", o->seed, "Seed for the split, initialisation, order and augmentation")

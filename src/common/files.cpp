@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 
 #include "common/errors.h"
 
@@ -62,8 +63,18 @@ void write_file_atomic(const std::string& path, const void* data, std::size_t n_
   }
   fs::rename(tmp, target, ec);
   if (ec) {
+    const std::string reason = ec.message();  // before remove() reuses ec
     fs::remove(tmp, ec);
-    throw OutputError(path + ": cannot move the finished file into place (" + ec.message() + ")");
+    throw OutputError(path + ": cannot move the finished file into place (" + reason + ")");
+  }
+}
+
+void write_stdout(std::string_view data) {
+  std::cout.write(data.data(), static_cast<std::streamsize>(data.size()));
+  std::cout.flush();
+  if (!std::cout) {
+    throw OutputError(std::string("standard output: write failed (") + std::strerror(errno) +
+                      "); nothing else was written");
   }
 }
 

@@ -20,6 +20,10 @@ std::string read_file_text(const std::string& path);
 void write_file_atomic(const std::string& path, std::string_view data);
 void write_file_atomic(const std::string& path, const void* data, std::size_t n_bytes);
 
+/// Writes results to standard output and flushes; throws OutputError when they did not
+/// all get there (a full disk, a closed pipe), so the exit code says so.
+void write_stdout(std::string_view data);
+
 /// Lower-case file extension including the dot ("" when none).
 std::string lower_extension(const std::string& path);
 

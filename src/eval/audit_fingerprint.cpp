@@ -12,7 +12,10 @@
 #include <numeric>
 #include <thread>
 
+#include "common/errors.h"
+#include "common/files.h"
 #include "eval/audit.h"
+#include "image/image.h"
 
 namespace bcd::eval {
 namespace {
@@ -62,6 +65,36 @@ std::uint64_t phash(cv::img_hash::PHash& hasher, const cv::Mat& image) {
   return value;
 }
 
+/// Decodes a file for the audit, or says why it cannot: the header is checked first,
+/// with the same pixel limit as bcd predict, so a decompression bomb is refused
+/// before OpenCV allocates for it.
+cv::Mat decode_for_audit(const std::string& path, std::string& error) {
+  try {
+    const std::vector<std::uint8_t> bytes = read_file_bytes(path);
+    const ImageSize size = probe_image_size(bytes.data(), bytes.size(), path);
+    const DecodeLimits limits;
+    if (static_cast<std::int64_t>(size.width) * size.height > limits.max_pixels) {
+      error = std::to_string(size.width) + "x" + std::to_string(size.height) +
+              " pixels exceeds the limit of " + std::to_string(limits.max_pixels);
+      return {};
+    }
+    // IMREAD_COLOR: 8-bit BGR whatever the file's depth or palette, EXIF
+    // orientation applied, so equal pictures compare equal.
+    const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8UC1,
+                         const_cast<std::uint8_t*>(bytes.data()));
+    cv::Mat image = cv::imdecode(buffer, cv::IMREAD_COLOR);
+    if (image.empty()) error = "not a decodable image";
+    return image;
+  } catch (const InputError& e) {
+    // The report lists the path beside the reason: keep the reason alone.
+    error = e.what();
+    if (error.rfind(path + ": ", 0) == 0) error.erase(0, path.size() + 2);
+  } catch (const cv::Exception& e) {
+    error = std::string("OpenCV could not decode it: ") + e.what();
+  }
+  return {};
+}
+
 Fingerprint fingerprint_one(const std::string& path, cv::img_hash::PHash& hasher) {
   Fingerprint f;
   std::error_code ec;
@@ -69,13 +102,8 @@ Fingerprint fingerprint_one(const std::string& path, cv::img_hash::PHash& hasher
     f.error = "file not found";
     return f;
   }
-  // IMREAD_COLOR: 8-bit BGR whatever the file's depth or palette, EXIF
-  // orientation applied, so equal pictures compare equal.
-  const cv::Mat image = cv::imread(path, cv::IMREAD_COLOR);
-  if (image.empty()) {
-    f.error = "not a decodable image";
-    return f;
-  }
+  const cv::Mat image = decode_for_audit(path, f.error);
+  if (image.empty()) return f;
   f.ok = true;
   f.width = image.cols;
   f.height = image.rows;

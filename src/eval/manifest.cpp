@@ -4,8 +4,8 @@
 #include <filesystem>
 
 #include "common/errors.h"
-#include "common/text.h"
 #include "common/files.h"
+#include "common/text.h"
 
 namespace bcd::eval {
 namespace {

@@ -63,6 +63,13 @@ void validate_scored_set(const ScoredSet& set) {
                        std::to_string(set.truth[i]) + "; expected " + std::to_string(n_classes) +
                        " scores and an id below that");
     }
+    for (const double p : set.probabilities[i]) {
+      if (!std::isfinite(p)) {
+        throw InputError("metrics: sample " + std::to_string(i) +
+                         " has a score that is NaN or infinite; expected probabilities (a model "
+                         "whose weights hold NaN, for example after training diverged)");
+      }
+    }
   }
 }
 
@@ -137,7 +144,18 @@ BinaryMetrics binary_metrics(const std::vector<bool>& truth_positive,
   return b;
 }
 
+/// NaN compares unequal to itself, which would stall the tie grouping below.
+static void require_finite(const std::vector<double>& scores, const char* where) {
+  for (std::size_t i = 0; i < scores.size(); ++i) {
+    if (!std::isfinite(scores[i])) {
+      throw InputError(std::string(where) + ": score " + std::to_string(i) +
+                       " is NaN or infinite; expected finite scores");
+    }
+  }
+}
+
 RocCurve roc_curve(const std::vector<double>& scores, const std::vector<bool>& positive) {
+  require_finite(scores, "roc_curve");
   const std::size_t n = scores.size();
   std::vector<std::size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
@@ -176,6 +194,7 @@ RocCurve roc_curve(const std::vector<double>& scores, const std::vector<bool>& p
 }
 
 Ratio roc_auc(const std::vector<double>& scores, const std::vector<bool>& positive) {
+  require_finite(scores, "roc_auc");
   const std::size_t n = scores.size();
   std::vector<std::size_t> order(n);
   std::iota(order.begin(), order.end(), 0);

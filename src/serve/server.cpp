@@ -4,6 +4,7 @@
 
 #include <sys/socket.h>
 
+#include <cstdlib>
 #include <thread>
 
 #include "common/errors.h"
@@ -39,7 +40,21 @@ bool same_token(const std::string& given, const std::string& expected) {
   return diff == 0;
 }
 
-ApiError error_for_status(int status) {
+/// cpp-httplib itself refuses form-urlencoded bodies over 8 KiB (a limit compiled into
+/// Debian's library), whatever --max-upload-bytes says; curl --data-binary sends that type
+/// unless told otherwise.
+constexpr std::size_t kFormUrlEncodedLimitBytes = 8192;
+
+ApiError error_for_status(int status, const httplib::Request& req) {
+  if (status == 413 &&
+      req.get_header_value("Content-Type") == "application/x-www-form-urlencoded" &&
+      std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) >
+          kFormUrlEncodedLimitBytes) {
+    return {413, "upload_too_large",
+            "a body sent as application/x-www-form-urlencoded may hold at most 8192 bytes; send "
+            "the image as multipart form data (curl -F image=@scan.png) or as a raw body with "
+            "its own type (curl -H 'Content-Type: image/png' --data-binary @scan.png)"};
+  }
   switch (status) {
     case 404:
       return {404, "not_found", "no such route; see GET /v1/model and POST /v1/classify"};
@@ -122,10 +137,10 @@ void Server::Impl::install_hooks() {
     return httplib::Server::HandlerResponse::Handled;
   });
 
-  const httplib::Server::HandlerWithResponse json_error_page = [](const httplib::Request&,
+  const httplib::Server::HandlerWithResponse json_error_page = [](const httplib::Request& req,
                                                                   httplib::Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    write_error(res, error_for_status(res.status));
+    write_error(res, error_for_status(res.status, req));
     return httplib::Server::HandlerResponse::Handled;
   };
   http.set_error_handler(json_error_page);

@@ -319,12 +319,34 @@ void save_checkpoint(Model& m, torch::optim::AdamW& optimizer, const TrainOption
   if (stale >= 1) fs::remove_all(root / ("epoch-" + std::to_string(stale)));
 }
 
+/// Largest --image-size for a model trained here: ViT-L at 1024 px already needs
+/// tens of GiB per image for its attention matrices.
+constexpr int kMaxImageSize = 1024;
+
 void validate_options(const TrainOptions& o) {
   if (o.epochs < 1) throw InputError("--epochs: expected at least 1");
   if (o.batch_size < 1) throw InputError("--batch-size: expected at least 1");
   if (o.micro_batch_size < 0) throw InputError("--micro-batch-size: expected >= 0");
-  if (o.learning_rate <= 0) throw InputError("--lr: expected a positive learning rate");
-  if (o.augment_fraction < 0) throw InputError("--augment-fraction: expected >= 0");
+  if (!(o.learning_rate > 0 && o.learning_rate <= 1)) {
+    throw InputError("--lr: expected a learning rate in (0, 1], found " +
+                     std::to_string(o.learning_rate));
+  }
+  if (!(o.weight_decay >= 0 && o.weight_decay <= 10)) {
+    throw InputError("--weight-decay: expected a value in [0, 10], found " +
+                     std::to_string(o.weight_decay));
+  }
+  if (!(o.augment_fraction >= 0 && o.augment_fraction <= 10)) {
+    throw InputError("--augment-fraction: expected a value in [0, 10]");
+  }
+  if (o.duplicate_threshold < -1 || o.duplicate_threshold > 32) {
+    throw InputError(
+        "--duplicate-threshold: expected -1 (the audit's default) or 0 to 32 bits of "
+        "64; past 32 unrelated images count as duplicates");
+  }
+  if (o.image_size > kMaxImageSize) {
+    throw InputError("--image-size: expected at most " + std::to_string(kMaxImageSize) +
+                     " px, found " + std::to_string(o.image_size));
+  }
   if (o.warmup_ratio < 0 || o.warmup_ratio >= 1) {
     throw InputError("--warmup-ratio: expected a value in [0, 1)");
   }
@@ -424,6 +446,11 @@ std::vector<EpochRecord> train_model(const TrainOptions& options) {
         epoch, options.epochs, r.train_loss, r.train_accuracy, r.validation_loss,
         r.validation_accuracy, r.learning_rate, r.seconds);
     write_log((out / "train_log.jsonl").string(), records);
+    if (!std::isfinite(r.train_loss) || !std::isfinite(r.validation_loss)) {
+      throw InputError("training diverged in epoch " + std::to_string(epoch) +
+                       ": the loss is NaN or infinite; no model was written. Lower --lr (" +
+                       std::to_string(options.learning_rate) + ") or add --warmup-ratio");
+    }
     save_checkpoint(m, *optimizer, options, r, schedule);
 
     if (options.keep_best && r.validation_accuracy > best_accuracy) {

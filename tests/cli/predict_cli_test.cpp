@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 
 #include "support/run_command.h"
@@ -164,6 +165,41 @@ TEST_F(PredictCli, ConfigMissingAFieldIsAModelErrorNamingIt) {
   EXPECT_EQ(run.exit_code, 5) << run.err;
   EXPECT_NE(run.err.find("hidden_size"), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("config.json"), std::string::npos) << run.err;
+}
+
+// Results that never reach stdout (a full disk) must not exit 0.
+TEST_F(PredictCli, StdoutThatCannotBeWrittenIsAnOutputError) {
+  if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  const CommandResult run = bcd(predict(kModel, quoted(dir_ / "images") + " > /dev/full"));
+  EXPECT_EQ(run.exit_code, 6) << run.err;
+  EXPECT_NE(run.err.find("standard output"), std::string::npos) << run.err;
+}
+
+TEST_F(PredictCli, BadNumbersOnTheCommandLineAreUsageErrors) {
+  const std::string image = quoted(dir_ / "images" / "0.png");
+  for (const char* flag : {"--threads 100000", "--batch-size 0", "--top-k -1"}) {
+    const CommandResult run = bcd(predict(kModel, std::string(flag) + " " + image));
+    EXPECT_EQ(run.exit_code, 2) << flag << ": " << run.err;
+  }
+}
+
+// A NaN weight (a diverged training run) would give every image null scores.
+TEST_F(PredictCli, NanWeightIsAModelErrorNamingTheTensor) {
+  const fs::path model = model_copy();
+  const fs::path weights = model / "model.safetensors";
+  std::fstream file(weights, std::ios::in | std::ios::out | std::ios::binary);
+  std::uint64_t header_bytes = 0;
+  file.read(reinterpret_cast<char*>(&header_bytes), sizeof header_bytes);
+  std::string header(header_bytes, '\0');
+  file.read(header.data(), static_cast<std::streamsize>(header.size()));
+  const auto offsets = Json::parse(header)["classifier.bias"]["data_offsets"];
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  file.seekp(static_cast<std::streamoff>(8 + header_bytes + offsets[0].get<std::uint64_t>()));
+  file.write(reinterpret_cast<const char*>(&nan), sizeof nan);
+  file.close();
+  const CommandResult run = bcd(predict(model, quoted(dir_ / "images" / "0.png")));
+  EXPECT_EQ(run.exit_code, 5) << run.err;
+  EXPECT_NE(run.err.find("classifier.bias"), std::string::npos) << run.err;
 }
 
 TEST_F(PredictCli, NoImagesIsAnInputError) {

@@ -101,6 +101,29 @@ TEST_F(AuditImages, FindsResizedRecompressedCroppedAndBrightenedCopies) {
   EXPECT_NE(prints[0].pixel_hash, prints[3].pixel_hash);
 }
 
+// A PNG whose header declares 100000 x 100000 pixels: OpenCV would throw from a
+// worker thread (a crash); the audit reports the file as unreadable instead.
+TEST_F(AuditImages, ImageDeclaringTooManyPixelsIsUnreadableNotACrash) {
+  cv::Mat small(8, 8, CV_8UC3, cv::Scalar(1, 2, 3));
+  std::vector<std::uint8_t> png;
+  ASSERT_TRUE(cv::imencode(".png", small, png));
+  // IHDR width and height sit at bytes 16 to 23; the CRC after them is left wrong,
+  // as a hand-made bomb would have it right: either way no pixel may be decoded.
+  for (int offset : {16, 20}) {
+    const std::uint32_t side = 100000;
+    for (int b = 0; b < 4; ++b) png[offset + b] = static_cast<std::uint8_t>(side >> (24 - 8 * b));
+  }
+  const auto bomb = (dir_ / "bomb.png").string();
+  std::ofstream(bomb, std::ios::binary)
+      .write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+  const auto good = save("good.png", smooth_image(3));
+  const auto prints = bcd::eval::fingerprint_files({bomb, good}, AuditOptions{});
+  ASSERT_EQ(prints.size(), 2u);
+  EXPECT_FALSE(prints[0].ok);
+  EXPECT_FALSE(prints[0].error.empty());
+  EXPECT_TRUE(prints[1].ok) << prints[1].error;
+}
+
 TEST(Audit, NamesItsGroupingRule) {
   AuditOptions options;
   EXPECT_EQ(bcd::eval::grouping_name(options), "phash<=8+crops");
@@ -145,7 +168,8 @@ TEST_F(AuditImages, ReportsSharedImagesAndConflictingLabels) {
   EXPECT_EQ(report["across"][0]["n_images_of_b_in_a"], 1);
   EXPECT_EQ(report["sets"][1]["n_unreadable"], 2);
   EXPECT_EQ(report["sets"][1]["unreadable"][0]["reason"], "file not found");
-  EXPECT_EQ(report["sets"][1]["unreadable"][1]["reason"], "not a decodable image");
+  EXPECT_EQ(report["sets"][1]["unreadable"][1]["reason"],
+            "not a PNG, JPEG or BMP image (starts with 'not ')");
   const auto verdicts = report["verdicts"].get<std::vector<std::string>>();
   EXPECT_NE(
       std::find(verdicts.begin(), verdicts.end(), "test set shares 1 image with training data"),

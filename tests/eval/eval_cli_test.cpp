@@ -116,6 +116,14 @@ TEST_F(EvalCli, UnknownLabelIsAnInputError) {
   EXPECT_NE(run.err.find("--label-map cyst="), std::string::npos) << run.err;
 }
 
+TEST_F(EvalCli, UnknownPositiveClassIsAnInputErrorListingTheLabels) {
+  const CommandResult run =
+      bcd("evaluate " + model() + " " + path("data") + " --positive-class cancer");
+  EXPECT_EQ(run.exit_code, 3);
+  EXPECT_NE(run.err.find("benign, malignant, normal"), std::string::npos) << run.err;
+  EXPECT_TRUE(run.out.empty());
+}
+
 TEST_F(EvalCli, AuditReportsImagesSharedAcrossSets) {
   fs::create_directories(dir_ / "external" / "benign");
   fs::copy_file(dir_ / "data" / "malignant" / "2.png", dir_ / "external" / "benign" / "x.png");

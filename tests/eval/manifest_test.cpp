@@ -18,8 +18,9 @@ using bcd::eval::read_manifest;
 class ManifestFiles : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = bcd::test::temp_path("bcd_manifest_test_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    dir_ = bcd::test::temp_path(
+        "bcd_manifest_test_" +
+        std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }

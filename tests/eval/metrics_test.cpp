@@ -3,8 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <fstream>
 
+#include "common/errors.h"
 #include "eval/metrics.h"
 
 namespace {
@@ -109,6 +112,18 @@ TEST(Metrics, AucCountsTiesAsHalf) {
   EXPECT_DOUBLE_EQ(*bcd::eval::roc_auc({0.4, 0.6, 0.4, 0.2}, {true, true, false, false}), 0.875);
   EXPECT_DOUBLE_EQ(*bcd::eval::roc_auc({0.5, 0.5}, {true, false}), 0.5);
   EXPECT_FALSE(bcd::eval::roc_auc({0.1, 0.9}, {true, true}).has_value());
+}
+
+// NaN is unequal to itself: it once stalled the tie grouping of the AUC for good.
+TEST(Metrics, NonFiniteScoresAreInputErrors) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_THROW(bcd::eval::roc_auc({nan, 0.6, nan}, {true, false, false}), bcd::InputError);
+  EXPECT_THROW(bcd::eval::roc_curve({0.1, nan}, {true, false}), bcd::InputError);
+  bcd::eval::ScoredSet set;
+  set.class_names = {"benign", "malignant"};
+  set.truth = {0, 1};
+  set.probabilities = {{0.5, 0.5}, {nan, nan}};
+  EXPECT_THROW(bcd::eval::compute_metrics(set, {}), bcd::InputError);
 }
 
 TEST(Metrics, HandWorkedCalibration) {

@@ -193,6 +193,22 @@ TEST_F(ServerTest, UnknownRouteAndWrongMethodAreJson) {
   EXPECT_FALSE(error_code(wrong).empty());
 }
 
+// curl --data-binary sends application/x-www-form-urlencoded, which cpp-httplib caps
+// at 8 KiB: the answer must say how to send the image instead.
+TEST_F(ServerTest, LargeFormUrlEncodedBodyIs413ThatSaysHowToSendAnImage) {
+  Image noise = solid_image(200, 200, 0);
+  std::uint32_t state = 7;
+  for (auto& value : noise.rgb)
+    value = static_cast<std::uint8_t>((state = state * 1664525u + 1013904223u) >> 24);
+  const std::string png = png_bytes(noise);
+  ASSERT_GT(png.size(), 8192u);
+  const auto res = server_.client()->Post("/v1/classify", png, "application/x-www-form-urlencoded");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 413);
+  EXPECT_EQ(error_code(res), "upload_too_large");
+  EXPECT_NE(res->body.find("Content-Type: image/png"), std::string::npos) << res->body;
+}
+
 TEST_F(ServerTest, ModelRouteDescribesTheModel) {
   const auto res = server_.client()->Get("/v1/model");
   ASSERT_EQ(res->status, 200);
@@ -204,6 +220,8 @@ TEST_F(ServerTest, ModelRouteDescribesTheModel) {
 TEST_F(ServerTest, MetricsCountRequestsLatencyAndBatches) {
   post_raw(server_, png_bytes(solid_image(8, 8, 0)));
   post_raw(server_, "not an image");
+  // Requests are counted after their response is sent: wait for both.
+  ASSERT_TRUE(wait_for_count(server_.server(), "/v1/classify", 200, 1));
   ASSERT_TRUE(wait_for_count(server_.server(), "/v1/classify", 415, 1));
   const auto res = server_.client()->Get("/metrics");
   ASSERT_EQ(res->status, 200);

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -166,5 +168,17 @@ TEST(Train, BadOptionsAreInputErrors) {
   EXPECT_THROW(bcd::train_model(o), bcd::InputError);
   o = tiny_options(tmp("bad2"));
   o.patch_size = 7;
+  EXPECT_THROW(bcd::train_model(o), bcd::InputError);
+  o = tiny_options(tmp("bad3"));
+  o.learning_rate = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_THROW(bcd::train_model(o), bcd::InputError);
+  o = tiny_options(tmp("bad4"));
+  o.weight_decay = -5;
+  EXPECT_THROW(bcd::train_model(o), bcd::InputError);
+  o = tiny_options(tmp("bad5"));
+  o.duplicate_threshold = 99;  // would group every image into one side
+  EXPECT_THROW(bcd::train_model(o), bcd::InputError);
+  o = tiny_options(tmp("bad6"));
+  o.image_size = 100000;
   EXPECT_THROW(bcd::train_model(o), bcd::InputError);
 }
