@@ -43,9 +43,10 @@ install_missing() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${wanted[@]}"
 }
 
+# Build logs go to stderr, so that `./run.sh demo` prints only the result on stdout.
 build() {
-  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBCD_DATA_DIR="$data_dir"
-  cmake --build "$build_dir" -j "$jobs"
+  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBCD_DATA_DIR="$data_dir" >&2
+  cmake --build "$build_dir" -j "$jobs" >&2
 }
 
 run_demo() {
