@@ -128,7 +128,7 @@ def main():
         "heads": config["num_attention_heads"], "image": config["image_size"],
         "patch": config["patch_size"],
         "labels": ", ".join(f"{k} {v}" for k, v in config["id2label"].items()),
-        "epochs": args["epochs"], "minutes": f"{train_minutes:.0f}",
+        "epochs": args["epochs"], "batch_size": args["batch_size"], "minutes": f"{train_minutes:.0f}",
         "n_train": split["counts"]["train"], "n_val": split["counts"]["validation"],
         "n_test": split["counts"]["test"], "n_groups": len(split["groups"]),
         "grouping": split["grouping"] or "none", "seed": split["seed"],
