@@ -1,7 +1,14 @@
 #include "model/safetensors.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -10,6 +17,8 @@
 #include "common/files.h"
 
 namespace bcd {
+
+namespace fs = std::filesystem;
 namespace {
 
 using nlohmann::json;
@@ -147,20 +156,21 @@ void check_offsets(const std::string& path, std::vector<TensorInfo> tensors,
   }
 }
 
-std::uint64_t read_header_length(const std::string& path, const std::vector<std::uint8_t>& bytes) {
-  if (bytes.size() < 8) {
-    throw ModelError(path + ": " + std::to_string(bytes.size()) +
+std::uint64_t read_header_length(const std::string& path, const std::uint8_t* bytes,
+                                 std::size_t n_bytes) {
+  if (n_bytes < 8) {
+    throw ModelError(path + ": " + std::to_string(n_bytes) +
                      " bytes, too short for a safetensors file (truncated?)");
   }
   std::uint64_t n = 0;
-  for (int i = 7; i >= 0; --i) n = (n << 8) | bytes[static_cast<std::size_t>(i)];
+  for (int i = 7; i >= 0; --i) n = (n << 8) | bytes[i];
   if (n > kMaxHeaderBytes) {
     throw ModelError(path + ": header length " + std::to_string(n) +
                      " exceeds the 100000000-byte limit (not a safetensors file?)");
   }
-  if (n > bytes.size() - 8) {
+  if (n > n_bytes - 8) {
     throw ModelError(path + ": header length " + std::to_string(n) + " is past the end of the " +
-                     std::to_string(bytes.size()) + "-byte file (truncated?)");
+                     std::to_string(n_bytes) + "-byte file (truncated?)");
   }
   return n;
 }
@@ -219,22 +229,64 @@ std::size_t dtype_size(DType dtype) { return entry_of(dtype).size; }
 
 const char* dtype_name(DType dtype) { return entry_of(dtype).name; }
 
-SafetensorsFile SafetensorsFile::open(const std::string& path) {
-  std::vector<std::uint8_t> bytes;
-  try {
-    bytes = read_file_bytes(path);
-  } catch (const InputError& e) {
-    throw ModelError(e.what());
+struct SafetensorsFile::Bytes {
+  const std::uint8_t* data = nullptr;
+  std::size_t size = 0;
+  std::vector<std::uint8_t> owned;  // from_bytes
+  void* mapping = nullptr;          // open(); unmapped on destruction
+
+  Bytes() = default;
+  Bytes(const Bytes&) = delete;
+  Bytes& operator=(const Bytes&) = delete;
+  ~Bytes() {
+    if (mapping != nullptr) ::munmap(mapping, size);
   }
-  return from_bytes(std::move(bytes), path);
+};
+
+SafetensorsFile SafetensorsFile::open(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw ModelError(path + ": expected a file, found a directory");
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    throw ModelError(path + ": cannot open for reading (" + std::strerror(errno) + ")");
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const std::string reason = std::strerror(errno);
+    ::close(fd);
+    throw ModelError(path + ": cannot read its size (" + reason + ")");
+  }
+  auto bytes = std::make_shared<Bytes>();
+  bytes->size = static_cast<std::size_t>(st.st_size);
+  if (bytes->size > 0) {
+    void* mapping = ::mmap(nullptr, bytes->size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    if (mapping == MAP_FAILED) {
+      const std::string reason = std::strerror(errno);
+      ::close(fd);
+      throw ModelError(path + ": cannot map it into memory (" + reason + ")");
+    }
+    bytes->mapping = mapping;
+    bytes->data = static_cast<const std::uint8_t*>(mapping);
+  }
+  ::close(fd);  // the mapping stays valid
+  return parse(std::move(bytes), path);
 }
 
 SafetensorsFile SafetensorsFile::from_bytes(std::vector<std::uint8_t> bytes,
                                             const std::string& name) {
+  auto owned = std::make_shared<Bytes>();
+  owned->owned = std::move(bytes);
+  owned->data = owned->owned.data();
+  owned->size = owned->owned.size();
+  return parse(std::move(owned), name);
+}
+
+SafetensorsFile SafetensorsFile::parse(std::shared_ptr<const Bytes> bytes,
+                                       const std::string& name) {
   SafetensorsFile file;
   file.path_ = name;
-  const std::uint64_t header_bytes = read_header_length(name, bytes);
-  const char* header_text = reinterpret_cast<const char*>(bytes.data() + 8);
+  const std::uint64_t header_bytes = read_header_length(name, bytes->data, bytes->size);
+  const char* header_text = reinterpret_cast<const char*>(bytes->data + 8);
   if (header_bytes == 0 || header_text[0] != '{') {
     throw ModelError(name + ": the header does not start with '{' (not a safetensors file?)");
   }
@@ -265,7 +317,7 @@ SafetensorsFile SafetensorsFile::from_bytes(std::vector<std::uint8_t> bytes,
     }
   }
   file.data_start_ = static_cast<std::size_t>(8 + header_bytes);
-  check_offsets(name, file.tensors_, bytes.size() - file.data_start_);
+  check_offsets(name, file.tensors_, bytes->size - file.data_start_);
   file.bytes_ = std::move(bytes);
   return file;
 }
@@ -278,7 +330,7 @@ const TensorInfo* SafetensorsFile::find(const std::string& name) const {
 }
 
 const std::uint8_t* SafetensorsFile::data(const TensorInfo& info) const {
-  return bytes_.data() + data_start_ + info.offset;
+  return bytes_->data + data_start_ + info.offset;
 }
 
 std::vector<float> SafetensorsFile::to_float32(const TensorInfo& info) const {

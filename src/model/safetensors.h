@@ -33,6 +33,8 @@ struct TensorInfo {
 /// reader requires). Any violation is a ModelError naming the file and the tensor.
 class SafetensorsFile {
  public:
+  /// Maps the file read-only (a ViT-B checkpoint is 343 MB: no copy into memory of our
+  /// own, and the pages come from the page cache as the weights are copied out).
   static SafetensorsFile open(const std::string& path);
   static SafetensorsFile from_bytes(std::vector<std::uint8_t> bytes, const std::string& name);
 
@@ -48,8 +50,12 @@ class SafetensorsFile {
   std::vector<float> to_float32(const TensorInfo& info) const;
 
  private:
+  /// The file's bytes: owned in memory, or a read-only mapping.
+  struct Bytes;
+  static SafetensorsFile parse(std::shared_ptr<const Bytes> bytes, const std::string& name);
+
   std::string path_;
-  std::vector<std::uint8_t> bytes_;
+  std::shared_ptr<const Bytes> bytes_;
   std::size_t data_start_ = 0;
   std::vector<TensorInfo> tensors_;
   std::map<std::string, std::string> metadata_;

@@ -15,8 +15,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-torch::nn::Linear make_linear(int in_features, int out_features, bool bias = true) {
-  return torch::nn::Linear(torch::nn::LinearOptions(in_features, out_features).bias(bias));
+ViTLinear make_linear(int in_features, int out_features, bool bias = true) {
+  return ViTLinear(in_features, out_features, bias);
 }
 
 torch::nn::LayerNorm make_layer_norm(const ViTConfig& config) {
@@ -43,6 +43,11 @@ std::string shape_string(at::IntArrayRef shape) {
 
 // ---------------------------------------------------------------------------------------------
 // Modules
+
+ViTLinearImpl::ViTLinearImpl(int in_features, int out_features, bool with_bias) {
+  weight = register_parameter("weight", torch::empty({out_features, in_features}));
+  if (with_bias) bias = register_parameter("bias", torch::empty({out_features}));
+}
 
 ViTPatchEmbeddingsImpl::ViTPatchEmbeddingsImpl(const ViTConfig& config)
     : num_channels_(config.num_channels), image_size_(config.image_size) {
@@ -287,7 +292,7 @@ constexpr double kInitializerRange = 0.02;  // ViTConfig.initializer_range
 void init_vit_weights(ViTForImageClassification& model) {
   torch::NoGradGuard no_grad;
   for (auto& module : model->modules()) {
-    if (auto* linear = module->as<torch::nn::LinearImpl>()) {
+    if (auto* linear = module->as<ViTLinearImpl>()) {
       trunc_normal_(linear->weight, kInitializerRange);
       if (linear->bias.defined()) linear->bias.zero_();
     } else if (auto* conv = module->as<torch::nn::Conv2dImpl>()) {

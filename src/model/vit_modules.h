@@ -21,6 +21,20 @@
 
 namespace bcd {
 
+/// A linear layer, y = x W^T + b, as ViTLinear computes it, under the same
+/// parameter names. Unlike ViTLinear it leaves its parameters uninitialised:
+/// every ViT either loads them all from a checkpoint (load_vit_weights checks that none
+/// is missing) or sets them with init_vit_weights, and torch::nn::Linear's own Kaiming
+/// initialisation cost 0.3 s of every ViT-B load.
+class ViTLinearImpl : public torch::nn::Module {
+ public:
+  ViTLinearImpl(int in_features, int out_features, bool bias);
+  torch::Tensor forward(const torch::Tensor& x) { return torch::linear(x, weight, bias); }
+  torch::Tensor weight;  // [out, in]
+  torch::Tensor bias;    // [out], undefined without a bias
+};
+TORCH_MODULE(ViTLinear);
+
 /// ViTPatchEmbeddings: [B, C, H, W] -> [B, N - 1, D] through "projection", a
 /// Conv2d whose kernel and stride are the patch size.
 class ViTPatchEmbeddingsImpl : public torch::nn::Module {
@@ -56,7 +70,7 @@ class ViTSelfAttentionImpl : public torch::nn::Module {
   void prepare_inference();
   /// Drops that cache; passes concatenate the weights again each time.
   void clear_inference_cache();
-  torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr};
+  ViTLinear query{nullptr}, key{nullptr}, value{nullptr};
 
  private:
   /// [3D, D] weight and [3D] bias (undefined without qkv_bias) of one fused projection.
@@ -77,7 +91,7 @@ TORCH_MODULE(ViTSelfAttention);
 class ViTSelfOutputImpl : public torch::nn::Module {
  public:
   explicit ViTSelfOutputImpl(const ViTConfig& config);
-  torch::nn::Linear dense{nullptr};
+  ViTLinear dense{nullptr};
 };
 TORCH_MODULE(ViTSelfOutput);
 
@@ -96,7 +110,7 @@ class ViTIntermediateImpl : public torch::nn::Module {
  public:
   explicit ViTIntermediateImpl(const ViTConfig& config);
   torch::Tensor forward(const torch::Tensor& x);
-  torch::nn::Linear dense{nullptr};
+  ViTLinear dense{nullptr};
 };
 TORCH_MODULE(ViTIntermediate);
 
@@ -105,7 +119,7 @@ class ViTOutputImpl : public torch::nn::Module {
  public:
   explicit ViTOutputImpl(const ViTConfig& config);
   torch::Tensor forward(const torch::Tensor& h, const torch::Tensor& residual);
-  torch::nn::Linear dense{nullptr};
+  ViTLinear dense{nullptr};
 };
 TORCH_MODULE(ViTOutput);
 
@@ -158,7 +172,7 @@ class ViTForImageClassificationImpl : public torch::nn::Module {
   void prepare_inference();
   void clear_inference_cache();
   ViTModel vit{nullptr};
-  torch::nn::Linear classifier{nullptr};
+  ViTLinear classifier{nullptr};
 
  private:
   ViTConfig config_;
