@@ -181,6 +181,8 @@ TEST_F(PredictCli, BadNumbersOnTheCommandLineAreUsageErrors) {
     const CommandResult run = bcd(predict(kModel, std::string(flag) + " " + image));
     EXPECT_EQ(run.exit_code, 2) << flag << ": " << run.err;
   }
+  const CommandResult level = bcd("--log-level loud " + predict(kModel, image));
+  EXPECT_EQ(level.exit_code, 2) << level.err;
 }
 
 // A NaN weight (a diverged training run) would give every image null scores.
