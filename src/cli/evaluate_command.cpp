@@ -29,13 +29,9 @@ struct EvaluateArgs {
 /// A misspelt --positive-class would silently drop every malignancy metric: refuse it
 /// before any image is scored.
 void require_positive_class(const std::string& wanted, const std::vector<std::string>& labels) {
-  std::string known;
-  for (const auto& label : labels) {
-    if (to_lower(label) == to_lower(wanted)) return;
-    known += (known.empty() ? "" : ", ") + label;
-  }
+  if (find_ignoring_case(labels, wanted) >= 0) return;
   throw InputError("--positive-class: the model has no label '" + wanted + "'; its labels are " +
-                   known);
+                   join_names(labels));
 }
 
 void write_outputs(const eval::Evaluation& evaluation, const EvaluateArgs& args) {

@@ -72,17 +72,20 @@ struct PreparedChunk {
 };
 
 PreparedChunk prepare_chunk(std::vector<std::string> paths, const PreprocessorConfig& config) {
+  const std::size_t per_image = 3 * static_cast<std::size_t>(config.height) * config.width;
   PreparedChunk chunk;
   chunk.errors.resize(paths.size());
+  chunk.pixels.resize(paths.size() * per_image);
   for (std::size_t i = 0; i < paths.size(); ++i) {
     try {
-      const auto one = preprocess(load_image(paths[i]), config);
-      chunk.pixels.insert(chunk.pixels.end(), one.begin(), one.end());
+      const Image image = load_image(paths[i]);
+      preprocess_into(image, config, chunk.pixels.data() + chunk.n_images * per_image);
       ++chunk.n_images;
     } catch (const InputError& e) {
       chunk.errors[i] = e.what();
     }
   }
+  chunk.pixels.resize(chunk.n_images * per_image);  // the failed images' slots
   chunk.paths = std::move(paths);
   return chunk;
 }

@@ -50,11 +50,9 @@ int model_class_for(const std::string& dataset_label, const std::vector<std::str
                     const std::map<std::string, std::string>& label_map) {
   const auto mapped = label_map.find(to_lower(dataset_label));
   const std::string wanted = mapped == label_map.end() ? dataset_label : mapped->second;
-  for (std::size_t k = 0; k < model_labels.size(); ++k) {
-    if (to_lower(model_labels[k]) == to_lower(wanted)) return static_cast<int>(k);
-  }
-  std::string known;
-  for (const auto& l : model_labels) known += (known.empty() ? "" : ", ") + l;
+  const int k = find_ignoring_case(model_labels, wanted);
+  if (k >= 0) return k;
+  const std::string known = join_names(model_labels);
   throw InputError("data set label '" + dataset_label + "'" +
                    (mapped == label_map.end() ? "" : " (mapped to '" + wanted + "')") +
                    " is not a model label; the model has " + known + ". Map it with --label-map " +

@@ -12,13 +12,6 @@ namespace {
 using Json = nlohmann::ordered_json;
 using Statistic = std::function<Ratio(const std::vector<int>&)>;
 
-int find_class(const std::vector<std::string>& names, const std::string& wanted) {
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (to_lower(names[i]) == to_lower(wanted)) return static_cast<int>(i);
-  }
-  return -1;
-}
-
 bool in_classes(const std::vector<int>& classes, int id) {
   return std::find(classes.begin(), classes.end(), id) != classes.end();
 }
@@ -246,7 +239,7 @@ Json calibration_json(const Context& c, int n_bins) {
 Json compute_metrics(const ScoredSet& set, const MetricsOptions& options) {
   validate_scored_set(set);
   const Context c{set, argmax_predictions(set), set.classes_in_data(),
-                  find_class(set.class_names, options.positive_class)};
+                  find_ignoring_case(set.class_names, options.positive_class)};
   Json j = {{"n_samples", set.size()}};
   Json names = Json::array();
   for (int k : c.classes) names.push_back(set.class_names[k]);

@@ -21,8 +21,8 @@
 
 namespace bcd {
 
-/// A linear layer, y = x W^T + b, as ViTLinear computes it, under the same
-/// parameter names. Unlike ViTLinear it leaves its parameters uninitialised:
+/// A linear layer, y = x W^T + b, as torch::nn::Linear computes it, under the same
+/// parameter names. Unlike torch::nn::Linear it leaves its parameters uninitialised:
 /// every ViT either loads them all from a checkpoint (load_vit_weights checks that none
 /// is missing) or sets them with init_vit_weights, and torch::nn::Linear's own Kaiming
 /// initialisation cost 0.3 s of every ViT-B load.

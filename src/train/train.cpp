@@ -447,9 +447,11 @@ std::vector<EpochRecord> train_model(const TrainOptions& options) {
         r.validation_accuracy, r.learning_rate, r.seconds);
     write_log((out / "train_log.jsonl").string(), records);
     if (!std::isfinite(r.train_loss) || !std::isfinite(r.validation_loss)) {
-      throw InputError("training diverged in epoch " + std::to_string(epoch) +
-                       ": the loss is NaN or infinite; no model was written. Lower --lr (" +
-                       std::to_string(options.learning_rate) + ") or add --warmup-ratio");
+      throw InputError(
+          "training diverged in epoch " + std::to_string(epoch) +
+          ": the loss is NaN or infinite; the model directory was not written (checkpoints of "
+          "earlier epochs remain). Lower --lr (" +
+          std::to_string(options.learning_rate) + ") or add --warmup-ratio");
     }
     save_checkpoint(m, *optimizer, options, r, schedule);
 
