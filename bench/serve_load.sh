@@ -60,6 +60,9 @@ trap cleanup EXIT
 # and sets server_pid and port.
 start_server() {
   local log="$1"; shift
+  # The log exists before the server starts: otherwise the first sed below can run
+  # before the background shell opens it, fail, and end the script under set -e.
+  : >"$log"
   "$bcd" serve --model "$model" --port 0 --threads "$threads" "$@" 2>"$log" &
   server_pid=$!
   port=""
