@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "serve/batcher.h"
 #include "serve/metrics.h"
 #include "serve_test_util.h"
@@ -50,7 +53,12 @@ TEST(Batcher, RefusesBeyondTheQueueCap) {
   model.delay = std::chrono::milliseconds(300);
   Batcher batcher({1, 0, 2}, model.fn(), nullptr);
   auto running = batcher.submit(dark_input());
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let it start
+  // Wait until the model has taken the first image, so the queue is empty again.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (model.n_calls == 0 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(model.n_calls, 1);
   auto queued1 = batcher.submit(dark_input());
   auto queued2 = batcher.submit(dark_input());
   EXPECT_THROW(batcher.submit(dark_input()), QueueFullError);
