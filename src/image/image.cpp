@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
 #include "common/errors.h"
 #include "common/files.h"
@@ -102,14 +103,19 @@ std::string describe_start(const std::uint8_t* data, std::size_t n_bytes) {
   return shown;
 }
 
-Format detect_format(const std::uint8_t* data, std::size_t n_bytes, const std::string& name) {
+std::optional<Format> format_of(const std::uint8_t* data, std::size_t n_bytes) {
   static const std::uint8_t kPngSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-  if (n_bytes == 0) detail::fail(name, "empty file, expected a PNG, JPEG or BMP image");
   if (n_bytes >= 8 && std::memcmp(data, kPngSignature, 8) == 0) return Format::kPng;
   if (n_bytes >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF) {
     return Format::kJpeg;
   }
   if (n_bytes >= 2 && data[0] == 'B' && data[1] == 'M') return Format::kBmp;
+  return std::nullopt;
+}
+
+Format detect_format(const std::uint8_t* data, std::size_t n_bytes, const std::string& name) {
+  if (n_bytes == 0) detail::fail(name, "empty file, expected a PNG, JPEG or BMP image");
+  if (const auto format = format_of(data, n_bytes)) return *format;
   detail::fail(
       name, "not a PNG, JPEG or BMP image (starts with '" + describe_start(data, n_bytes) + "')");
 }
@@ -156,6 +162,10 @@ ImageSize probe_image_size(const std::uint8_t* data, std::size_t n_bytes, const 
       return detail::probe_bmp(data, n_bytes, name);
   }
   return {};
+}
+
+bool has_image_signature(const std::uint8_t* data, std::size_t n_bytes) {
+  return format_of(data, n_bytes).has_value();
 }
 
 bool has_image_extension(const std::string& path) {

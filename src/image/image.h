@@ -44,6 +44,10 @@ Image load_image(const std::string& path, const DecodeLimits& limits = {});
 ImageSize probe_image_size(const std::uint8_t* data, std::size_t n_bytes,
                            const std::string& name);
 
+/// True when the bytes start with a PNG, JPEG or BMP signature: the format is
+/// one we read, whether or not the rest is sound.
+bool has_image_signature(const std::uint8_t* data, std::size_t n_bytes);
+
 /// True for file names the project treats as images (.png .jpg .jpeg .bmp).
 bool has_image_extension(const std::string& path);
 

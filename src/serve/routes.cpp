@@ -90,6 +90,9 @@ Image decode_upload(const std::string& bytes, std::int64_t max_pixels) {
   try {
     size = probe_image_size(data, bytes.size(), "upload");
   } catch (const ImageError& e) {
+    // A known signature with a bad header (say a PNG of 0 x 0 pixels) is a
+    // broken image; anything else is not an image we read.
+    if (has_image_signature(data, bytes.size())) throw ApiError(400, "invalid_image", e.what());
     throw ApiError(415, "not_an_image", e.what());
   }
   const std::int64_t n_pixels = std::int64_t{size.width} * size.height;

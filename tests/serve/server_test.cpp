@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <future>
 
 #include "serve/server.h"
@@ -125,6 +126,12 @@ TEST_F(ServerTest, TopKKeepsTheHighestScores) {
   }
 }
 
+// The same PNG with the IHDR width and height (bytes 16 to 23) set to 0.
+std::string zero_width_and_height(std::string png) {
+  std::fill(png.begin() + 16, png.begin() + 24, '\0');
+  return png;
+}
+
 TEST_F(ServerTest, BadUploadsAre4xxWithAStableCode) {
   const std::string png = png_bytes(solid_image(32, 32, 7));
   struct Case {
@@ -136,6 +143,7 @@ TEST_F(ServerTest, BadUploadsAre4xxWithAStableCode) {
       {"empty body", "", 400, "empty_body"},
       {"text file", "patient notes: nothing to see here\n", 415, "not_an_image"},
       {"truncated png", png.substr(0, png.size() / 2), 400, "invalid_image"},
+      {"png of 0 x 0 pixels", zero_width_and_height(png), 400, "invalid_image"},
       {"huge declared size", png_bytes(solid_image(4, 4, 1), 100000, 100000), 413,
        "image_too_large"},
   };
