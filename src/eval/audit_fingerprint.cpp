@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <numeric>
 #include <thread>
+#include <vector>
 
 #include "common/errors.h"
 #include "common/files.h"
@@ -65,6 +66,15 @@ std::uint64_t phash(cv::img_hash::PHash& hasher, const cv::Mat& image) {
   return value;
 }
 
+/// True for a PNG that does not end with an IEND chunk: usually a truncated
+/// file. (A few valid files carry bytes after IEND; they only cost an extra decode.)
+bool png_without_final_iend(const std::vector<std::uint8_t>& bytes) {
+  static const std::uint8_t kPngSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  static const std::uint8_t kIend[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xAE, 0x42, 0x60, 0x82};
+  if (bytes.size() < 8 || std::memcmp(bytes.data(), kPngSignature, 8) != 0) return false;
+  return bytes.size() < 8 + 12 || std::memcmp(bytes.data() + bytes.size() - 12, kIend, 12) != 0;
+}
+
 /// Decodes a file for the audit, or says why it cannot: the header is checked first,
 /// with the same pixel limit as bcd predict, so a decompression bomb is refused
 /// before OpenCV allocates for it.
@@ -78,12 +88,20 @@ cv::Mat decode_for_audit(const std::string& path, std::string& error) {
               " pixels exceeds the limit of " + std::to_string(limits.max_pixels);
       return {};
     }
+    // OpenCV's PNG reader leaves libpng's error text on stderr and gives no
+    // reason; a likely truncated PNG goes through our own decoder first, which
+    // throws an ImageError that says what is wrong.
+    if (png_without_final_iend(bytes)) decode_image(bytes.data(), bytes.size(), path, limits);
     // IMREAD_COLOR: 8-bit BGR whatever the file's depth or palette, EXIF
     // orientation applied, so equal pictures compare equal.
     const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8UC1,
                          const_cast<std::uint8_t*>(bytes.data()));
     cv::Mat image = cv::imdecode(buffer, cv::IMREAD_COLOR);
-    if (image.empty()) error = "not a decodable image";
+    if (image.empty()) {
+      // For the reason: our decoder throws where OpenCV only returned nothing.
+      decode_image(bytes.data(), bytes.size(), path, limits);
+      error = "not a decodable image";
+    }
     return image;
   } catch (const InputError& e) {
     // The report lists the path beside the reason: keep the reason alone.

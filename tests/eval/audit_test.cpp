@@ -124,6 +124,24 @@ TEST_F(AuditImages, ImageDeclaringTooManyPixelsIsUnreadableNotACrash) {
   EXPECT_TRUE(prints[1].ok) << prints[1].error;
 }
 
+// A truncated PNG: the reason says so, and libpng's own error text (which
+// OpenCV's reader leaves on stderr) does not appear.
+TEST_F(AuditImages, TruncatedPngIsUnreadableWithTheReason) {
+  std::vector<std::uint8_t> png;
+  ASSERT_TRUE(cv::imencode(".png", smooth_image(7), png));
+  png.resize(png.size() / 2);
+  const auto truncated = (dir_ / "truncated.png").string();
+  std::ofstream(truncated, std::ios::binary)
+      .write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+  testing::internal::CaptureStderr();
+  const auto prints = bcd::eval::fingerprint_files({truncated}, AuditOptions{});
+  const std::string stderr_text = testing::internal::GetCapturedStderr();
+  ASSERT_EQ(prints.size(), 1u);
+  EXPECT_FALSE(prints[0].ok);
+  EXPECT_NE(prints[0].error.find("truncated"), std::string::npos) << prints[0].error;
+  EXPECT_EQ(stderr_text, "");
+}
+
 TEST(Audit, NamesItsGroupingRule) {
   AuditOptions options;
   EXPECT_EQ(bcd::eval::grouping_name(options), "phash<=8+crops");
